@@ -1,0 +1,94 @@
+"""Command line: ``python -m autograder {grade,release} ...``.
+
+    python -m autograder grade SUBMITTED --out OUT [--db URL] [--workers N]
+    python -m autograder release [ASSIGNMENT ...]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .course import GRADEBOOK
+from .gradebook import sqlite_url
+from .results import SubmissionResult
+from .sandbox.process import isolation_available
+from .suites import SUITES
+
+
+def score_table(results: list[SubmissionResult]) -> str:
+    assignments = sorted({r.assignment for r in results})
+    students = sorted({r.student for r in results})
+    by_key = {(r.student, r.assignment): r for r in results}
+    width = max([len("student")] + [len(s) for s in students])
+    lines = ["  ".join(["student".ljust(width)] + [a.rjust(14) for a in assignments])]
+    for student in students:
+        cells = []
+        for assignment in assignments:
+            r = by_key.get((student, assignment))
+            cells.append(f"{r.score:g}/{r.max_score:g}".rjust(14) if r else "-".rjust(14))
+        lines.append("  ".join([student.ljust(width)] + cells))
+    return "\n".join(lines)
+
+
+def cmd_grade(args) -> int:
+    from .batch import grade_batch
+
+    submitted = Path(args.submitted)
+    if not submitted.is_dir():
+        print(f"error: {submitted} is not a folder of submissions "
+              f"(<student>/<assignment>/<notebook>.ipynb)", file=sys.stderr)
+        return 2
+    suites = [SUITES[a] for a in (args.assignment or sorted(SUITES))]
+    db_url = args.db or sqlite_url(GRADEBOOK)
+    done = []
+
+    def progress(result: SubmissionResult) -> None:
+        done.append(result)
+        print(f"\rgraded {len(done)} submissions", end="", file=sys.stderr, flush=True)
+
+    results = grade_batch(submitted, Path(args.out), suites, db_url, workers=args.workers,
+                          progress=progress)
+    print(file=sys.stderr)
+    print(score_table(results))
+    isolation = sorted({r.isolation for r in results}) or [isolation_available()]
+    print(f"\nisolation of learner code: {', '.join(isolation)}")
+    print(f"results: {Path(args.out).resolve()}/<student>/<assignment>/results.json")
+    print(f"gradebook: {db_url}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .release import release
+
+    for name in release(args.assignment or None):
+        print(f"released {name}: assignments/{name}, solutions/{name}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade a folder of submissions")
+    grade.add_argument("submitted", help="folder in nbgrader's layout: "
+                                         "<student>/<assignment>/<notebook>.ipynb")
+    grade.add_argument("--out", required=True, help="folder for the results.json files")
+    grade.add_argument("--db", help="gradebook URL (default: the course's gradebook.db)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--assignment", action="append", choices=sorted(SUITES),
+                       help="grade only this assignment (repeatable; default: all)")
+    grade.set_defaults(run=cmd_grade)
+
+    release = commands.add_parser("release", help="regenerate assignments/ and solutions/ "
+                                                  "from source/ with nbgrader")
+    release.add_argument("assignment", nargs="*", choices=sorted(SUITES) + [[]])
+    release.set_defaults(run=cmd_release)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Write results into the nbgrader gradebook through nbgrader's own API.
+
+The assignment's structure (one grade cell per suite group, one solution cell per graded
+function) mirrors the source notebook's nbgrader cells, so ``nbgrader export`` and
+``nbgrader generate_feedback`` read our grades as if ``nbgrader autograde`` had written them.
+Each submission's grades are committed in one transaction.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
+
+from .course import put_python_tools_on_path
+from .results import SubmissionResult
+from .suite import Suite
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+class GradebookWriter:
+    def __init__(self, db_url: str, course_id: str = "lecture7"):
+        put_python_tools_on_path()
+        self.gradebook = Gradebook(db_url, course_id=course_id)
+        self._known: set[str] = set()
+
+    def close(self) -> None:
+        self.gradebook.close()
+
+    def __enter__(self) -> "GradebookWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def ensure_assignment(self, suite: Suite) -> None:
+        if suite.assignment in self._known:
+            return
+        gb, notebook = self.gradebook, Path(suite.notebook).stem
+        gb.update_or_create_assignment(suite.assignment)
+        gb.update_or_create_notebook(notebook, suite.assignment)
+        for spec in suite.functions:
+            gb.update_or_create_solution_cell(spec.name, notebook, suite.assignment)
+            for group in spec.groups:
+                gb.update_or_create_grade_cell(group.grade_id(spec.name), notebook,
+                                               suite.assignment, max_score=group.points,
+                                               cell_type="code")
+        self._known.add(suite.assignment)
+
+    def record(self, suite: Suite, result: SubmissionResult) -> None:
+        self.ensure_assignment(suite)
+        gb, notebook = self.gradebook, Path(suite.notebook).stem
+        gb.update_or_create_student(result.student)
+        with warnings.catch_warnings():
+            # nbgrader's add_submission builds rows before adding them to the session, which
+            # SQLAlchemy 2 warns about; the rows are added and committed all the same.
+            warnings.simplefilter("ignore", SAWarning)
+            gb.update_or_create_submission(suite.assignment, result.student)
+        try:
+            for function in result.functions:
+                for group in function.groups:
+                    grade = gb.find_grade(group.grade_id, notebook, suite.assignment,
+                                          result.student)
+                    grade.auto_score = group.score
+                    grade.needs_manual_grade = False
+            gb.db.commit()
+        except Exception:
+            gb.db.rollback()
+            raise

@@ -1,0 +1,86 @@
+"""Grade one submitted notebook: the pipeline, stage by stage.
+
+    read the notebook (submission.py) -> answer cells by grade_id
+    -> start the sandbox with that code (sandbox/process.py)
+    -> drive every case through a proxy to the learner's function (kit/checks.py)
+    -> compare with the reference's traces (reference.py)
+    -> typed results (results.py)
+
+The grader's process holds the cases, the reference and the comparisons; the sandbox holds
+only the learner's code.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .kit.checks import Check, check_case
+from .reference import expected_traces
+from .results import FunctionResult, GroupResult, SubmissionResult
+from .sandbox.process import Limits, Sandbox, SandboxFailure
+from .submission import read_submission
+from .suite import FunctionSpec, Suite
+
+
+def _grade_function(spec: FunctionSpec, sandbox: Sandbox | None, expected: dict,
+                    problem: str | None) -> FunctionResult:
+    groups = []
+    for group in spec.groups:
+        checks = []
+        for i, case in enumerate(group.cases if problem is None else ()):
+            try:
+                checks.append(check_case(sandbox.proxy(spec.name), case,
+                                         expected[spec.name, group.id, i], spec.hints))
+            except SandboxFailure as exc:
+                checks.append(Check(spec.name, case["description"], False,
+                                    f"{spec.name}(): {exc} ({case['description']})."))
+        groups.append(GroupResult(group.grade_id(spec.name), group.summary, group.points,
+                                  group.hidden, tuple(checks)))
+    return FunctionResult(spec.name, tuple(groups), problem)
+
+
+def _function_problem(name: str, submission, defined: list[str], cell_errors: dict[str, str],
+                      load_failure: str | None) -> str | None:
+    """Why ``name`` cannot be called at all, or None when its cell defined it."""
+    if load_failure:
+        return load_failure
+    if not any(grade_id == name for grade_id, _ in submission.cells):
+        if submission.problems:
+            return "not graded: " + "; ".join(submission.problems)
+        return (f"{submission.path.name} has no answer cell '{name}' (was it deleted, or "
+                f"turned into markdown?) and no code cell that defines {name}()")
+    if name in defined:
+        return None
+    if name in cell_errors:
+        return f"answer cell '{name}' does not run:\n{cell_errors[name]}"
+    return (f"answer cell '{name}' runs but defines no function {name}(); keep the "
+            f"function's name as given")
+
+
+def grade_submission(suite: Suite, student: str, notebook: Path,
+                     limits: Limits = Limits(), isolation: str | None = None) -> SubmissionResult:
+    started = time.perf_counter()
+    names = [spec.name for spec in suite.functions]
+    submission = read_submission(notebook, names)
+    expected = expected_traces(suite.assignment)
+    with Sandbox(submission.cells, suite.prelude, limits, isolation) as sandbox:
+        result = SubmissionResult(student, suite.assignment, suite.notebook, sandbox.isolation,
+                                  problems=list(submission.problems))
+        defined, load_failure = [], None
+        if submission.cells:
+            try:
+                defined = sandbox.start()
+            except SandboxFailure as exc:
+                load_failure = f"the answer cells could not be loaded: {exc}"
+                result.problems.append(load_failure)
+        for spec in suite.functions:
+            problem = _function_problem(spec.name, submission, defined, sandbox.cell_errors,
+                                        load_failure)
+            function = _grade_function(spec, sandbox, expected, problem)
+            if spec.name in submission.notes:
+                function = FunctionResult(function.name, function.groups,
+                                          "; ".join(filter(None, [submission.notes[spec.name],
+                                                                  function.problem])))
+            result.functions.append(function)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,21 @@
+"""Hidden checks inside a notebook kernel, for real ``nbgrader autograde``.
+
+The source notebook's hidden test cells call :func:`check_hidden`. It runs one group of the
+suite's cases on the function as the kernel holds it, with the same checks and reference as
+the sandboxed grader. The kernel is the learner's: this path trusts the learner's code, as
+nbgrader always does. ``python -m autograder grade`` is the one that does not.
+"""
+from .kit.checks import check_case, explain
+from .reference import expected_traces
+from .suites import SUITES
+
+
+def check_hidden(assignment: str, function: str, group_id: str, fn) -> None:
+    spec = SUITES[assignment].function(function)
+    group = spec.group(group_id)
+    expected = expected_traces(assignment)
+    checks = [check_case(fn, case, expected[function, group_id, i], spec.hints)
+              for i, case in enumerate(group.cases)]
+    if not all(c.passed for c in checks):
+        raise AssertionError(explain(checks))
+    print(f"{function}: all {len(checks)} hidden checks on {group.summary} passed.")

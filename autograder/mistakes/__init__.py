@@ -1,0 +1,35 @@
+"""Catalogs of known mistakes and of correct forms that look different, per assignment.
+
+A variant is a whole answer cell: the function written the wrong (or the other right) way.
+The hidden suites must reject every mistake on its own function and accept every
+alternative; the project's tests prove it for each catalog.
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Variant:
+    function: str
+    name: str
+    description: str
+    source: str
+
+
+def catalog(assignment: str) -> tuple[tuple[Variant, ...], tuple[Variant, ...]]:
+    """(mistakes, alternatives) for an assignment."""
+    module = importlib.import_module(f"{__name__}.{assignment}")
+    return module.MISTAKES, module.ALTERNATIVES
+
+
+def with_answer(nb: dict, grade_id: str, source: str) -> dict:
+    """A copy of notebook ``nb`` whose answer cell ``grade_id`` holds ``source``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            cell["source"] = source.strip("\n") + "\n"
+            return nb
+    raise KeyError(f"no cell with grade_id {grade_id!r}")

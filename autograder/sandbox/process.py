@@ -1,0 +1,260 @@
+"""Start the worker in a sandbox, call learner functions through it, and end it.
+
+Isolation comes in two levels, and the level in force is reported with every result:
+
+* ``bubblewrap``: the worker runs under ``bwrap`` in new user, pid, network, IPC and mount
+  namespaces. It sees the read-only Python runtime, its own scratch folder and nothing else
+  of the file system: not the course, the hidden cases, the reference or the gradebook.
+* ``rlimits``: where ``bwrap`` is missing, the worker is a plain child process in its own
+  session, started from an empty scratch folder with a scrubbed environment.
+
+Both levels cap memory, CPU time and file size with resource limits (set by the worker on
+itself before any learner code runs), and a timeout kills the whole process group: a
+worker is never abandoned while it runs.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import wire
+
+HERE = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "wire.py")
+SANDBOX_DIR = "/sandbox"
+WORKER_DIR = "/worker"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits on the learner's code."""
+
+    call_seconds: float = 10.0   # wall clock for one call, and for loading the cells
+    cpu_seconds: int = 120       # CPU time of one worker process
+    memory_bytes: int = 2 * 2**30
+    output_bytes: int = 16 * 2**20  # what the learner's code may print, and any file it writes
+    restarts: int = 4            # workers started again after one died, per submission
+
+
+class LearnerError(Exception):
+    """The learner's code raised: ``kind`` is the exception type, ``detail`` its traceback."""
+
+    def __init__(self, kind: str, message: str, detail: str = ""):
+        super().__init__(f"{kind}: {message}" if message else kind)
+        self.kind, self.detail = kind, detail
+
+
+class SandboxFailure(Exception):
+    """The worker died, hung, or broke the protocol: the verdict names which."""
+
+
+def isolation_available() -> str:
+    return "bubblewrap" if shutil.which("bwrap") else "rlimits"
+
+
+def _python_roots() -> list[str]:
+    roots = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    return sorted(roots)
+
+
+def _bwrap_command(scratch: Path, python: str) -> list[str]:
+    command = ["bwrap", "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
+    for link in ("lib", "lib64", "bin"):
+        if os.path.islink(f"/{link}"):
+            command += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+        elif os.path.isdir(f"/{link}"):
+            command += ["--ro-bind", f"/{link}", f"/{link}"]
+    for root in _python_roots():
+        command += ["--ro-bind", root, root]
+    for name in WORKER_FILES:
+        command += ["--ro-bind", str(HERE / name), f"{WORKER_DIR}/{name}"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch), SANDBOX_DIR,
+                "--chdir", SANDBOX_DIR, "--unshare-all", "--die-with-parent", "--new-session",
+                "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
+    for key, value in _worker_env().items():
+        command += ["--setenv", key, value]
+    return command + [python, "-I", f"{WORKER_DIR}/worker.py"]
+
+
+def _worker_env() -> dict[str, str]:
+    # One BLAS thread per worker: the batch already runs one worker per core.
+    return {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
+
+
+class Sandbox:
+    """One learner's answer cells, loaded in a worker that is restarted if it dies."""
+
+    def __init__(self, cells: list[tuple[str, str]], prelude: str, limits: Limits = Limits(),
+                 isolation: str | None = None):
+        self.cells, self.prelude, self.limits = cells, prelude, limits
+        self.isolation = isolation or isolation_available()
+        self.cell_errors: dict[str, str] = {}
+        self.restarts_left = limits.restarts
+        self._proc: subprocess.Popen | None = None
+        self._scratch: Path | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> list[str]:
+        """Start a worker and load the cells; returns the grade_ids that define a function.
+
+        ``cell_errors`` then holds {grade_id: traceback} for cells that failed to run.
+        """
+        self._scratch = Path(tempfile.mkdtemp(prefix="learner-"))
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        python = os.path.realpath(sys.executable)
+        if self.isolation == "bubblewrap":
+            command = _bwrap_command(self._scratch, sys.executable)
+            env = {}
+        else:
+            for name in WORKER_FILES:
+                shutil.copy(HERE / name, self._scratch / name)
+            command = [python, "-I", str(self._scratch / "worker.py")]
+            env = {"HOME": str(self._scratch), **_worker_env()}
+        limits = self.limits
+        command += [str(to_worker_r), str(from_worker_w), str(limits.memory_bytes),
+                    str(limits.cpu_seconds), str(limits.output_bytes)]
+        log = open(self._scratch / "output.log", "wb")
+        try:
+            self._proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self._scratch, env=env, pass_fds=(to_worker_r, from_worker_w),
+                start_new_session=True)
+        finally:
+            log.close()
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        self._to_worker = os.fdopen(to_worker_w, "wb")
+        self._from_worker = from_worker_r
+        reply = self._request({"op": "load", "prelude": self.prelude, "cells": self.cells},
+                              what="loading the answer cells")
+        if (not isinstance(reply, dict) or not isinstance(reply.get("cells"), dict)
+                or not isinstance(reply.get("defined"), list)):
+            self._fail("the worker sent a malformed reply while loading the cells")
+        self.cell_errors = {str(k): str(v) for k, v in reply["cells"].items() if v is not None}
+        return [str(name) for name in reply["defined"]]
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def close(self) -> None:
+        if self._proc is not None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._proc.wait()
+            self._to_worker.close()
+            os.close(self._from_worker)
+            self._proc = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- calls -------------------------------------------------------------------------
+
+    def call(self, name: str, *args):
+        """Call the learner's ``name(*args)``; raises LearnerError or SandboxFailure."""
+        if not self.alive():
+            if self._proc is not None:
+                self.close()
+                if self.restarts_left <= 0:
+                    raise SandboxFailure("the worker died too often; no more calls are made")
+                self.restarts_left -= 1
+            self.start()
+        reply = self._request({"op": "call", "fn": name, "args": list(args)},
+                              what=f"the call to {name}()")
+        if not isinstance(reply, dict) or not ({"result", "error"} & set(reply)):
+            self._fail(f"the worker sent a malformed reply to the call to {name}()")
+        if "error" in reply:
+            error = reply["error"] if isinstance(reply["error"], dict) else {}
+            raise LearnerError(str(error.get("type", "Error")), str(error.get("message", "")),
+                               str(error.get("traceback", "")))
+        return reply["result"]
+
+    def proxy(self, name: str):
+        """A callable that the checks use as if it were the learner's function."""
+        def call(*args):
+            return self.call(name, *args)
+        call.__name__ = name
+        return call
+
+    def _fail(self, reason: str):
+        output = self._output_tail()
+        self.close_worker()
+        raise SandboxFailure(reason + (f"; its last output: {output}" if output else ""))
+
+    def close_worker(self) -> None:
+        """Kill the worker but keep the sandbox usable: the next call starts a new one."""
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._proc.wait()
+
+    def _output_tail(self, limit: int = 600) -> str:
+        try:
+            with open(self._scratch / "output.log", "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - limit))
+                return f.read().decode("utf-8", "replace").strip()
+        except (OSError, TypeError):
+            return ""
+
+    def _request(self, body, what: str):
+        try:
+            self._to_worker.write(wire.pack(body))
+            self._to_worker.flush()
+        except (BrokenPipeError, OSError):
+            self._fail(self._death(what))
+        deadline = time.monotonic() + self.limits.call_seconds
+        try:
+            return wire.read_message(lambda n: self._read_exact(n, deadline, what))
+        except wire.WireError as exc:
+            self._fail(f"the worker broke the protocol during {what}: {exc}")
+
+    def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
+        chunks, remaining = [], n
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._from_worker, selectors.EVENT_READ)
+            while remaining:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0 or not selector.select(timeout):
+                    self._fail(f"{what} took longer than {self.limits.call_seconds:g} s "
+                               f"and was stopped")
+                chunk = os.read(self._from_worker, min(remaining, 1 << 20))
+                if not chunk:
+                    self._fail(self._death(what))
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _death(self, what: str) -> str:
+        try:
+            code = self._proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return f"the learner's code closed the connection to the grader during {what}"
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            reason = {"SIGKILL": "was killed (memory or CPU limit)",
+                      "SIGXCPU": "ran out of CPU time", "SIGXFSZ": "wrote too much output",
+                      "SIGSEGV": "crashed (segmentation fault)"}.get(name, f"was ended by {name}")
+            return f"the learner's process {reason} during {what}"
+        return f"the learner's process exited (status {code}) during {what}"

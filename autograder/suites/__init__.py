@@ -1,0 +1,5 @@
+"""Every assignment's suite, by assignment id."""
+from ..suite import Suite
+from . import optimizers
+
+SUITES: dict[str, Suite] = {suite.assignment: suite for suite in (optimizers.SUITE,)}
