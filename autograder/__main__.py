@@ -45,11 +45,13 @@ def cmd_grade(args) -> int:
 
     def progress(result: SubmissionResult) -> None:
         done.append(result)
-        print(f"\rgraded {len(done)} submissions", end="", file=sys.stderr, flush=True)
+        if sys.stderr.isatty():
+            print(f"\rgraded {len(done)} submissions", end="", file=sys.stderr, flush=True)
 
     results = grade_batch(submitted, Path(args.out), suites, db_url, workers=args.workers,
                           progress=progress)
-    print(file=sys.stderr)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     print(score_table(results))
     isolation = sorted({r.isolation for r in results}) or [isolation_available()]
     print(f"\nisolation of learner code: {', '.join(isolation)}")

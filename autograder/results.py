@@ -3,20 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .kit.checks import Check
+from .kit.checks import Check, distinct_failures, distinct_hints
 
 MAX_FAILURES_SHOWN = 3
-
-
-def _distinct(checks: list[Check]) -> list[str]:
-    """Messages that differ only in the case they name are shown once, with a count."""
-    groups: dict[str, list[str]] = {}
-    for check in checks:
-        suffix = f" ({check.case})."
-        key = check.message[:-len(suffix)] if check.message.endswith(suffix) else check.message
-        groups.setdefault(key, []).append(check.message)
-    return [messages[0] if len(messages) == 1 else f"{key} (in {len(messages)} cases)."
-            for key, messages in groups.items()]
 
 
 @dataclass(frozen=True)
@@ -57,12 +46,12 @@ class FunctionResult:
         for group in self.groups:
             mark = "pass" if group.passed else "FAIL"
             lines.append(f"  [{mark}] {group.summary} ({group.score:g}/{group.points:g})")
-            failures = _distinct([c for c in group.checks if not c.passed])
+            failures = distinct_failures(list(group.checks))
             for message in failures[:MAX_FAILURES_SHOWN]:
                 lines.append("    - " + message.replace("\n", "\n      "))
             if len(failures) > MAX_FAILURES_SHOWN:
                 lines.append(f"    - ... and {len(failures) - MAX_FAILURES_SHOWN} more failing checks")
-        hints = dict.fromkeys(c.hint for g in self.groups for c in g.checks if c.hint and not c.passed)
+        hints = distinct_hints([c for g in self.groups for c in g.checks])
         lines += [f"  Hint: {hint}" for hint in hints]
         return "\n".join(lines)
 

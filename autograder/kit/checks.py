@@ -92,8 +92,9 @@ def _as_update_result(result, name: str, w: np.ndarray):
 
 
 def _update_entry(next_w, config) -> dict:
-    entry = {"next_w": next_w}
-    entry.update({f"config[{k!r}]": v for k, v in config.items()})
+    # The state comes first: a wrong velocity or cache is the cause, a wrong next_w the effect.
+    entry = {f"config[{k!r}]": v for k, v in config.items()}
+    entry["next_w"] = next_w
     return entry
 
 
@@ -289,11 +290,26 @@ def visible_checks(name: str, fn: Callable, folder: Path = HERE) -> list[Check]:
     return [check_case(fn, case, case["expected"], spec["hints"]) for case in spec["cases"]]
 
 
+def distinct_failures(checks: list[Check]) -> list[str]:
+    """Failure messages; those that differ only in the case they name are shown once."""
+    groups: dict[str, list[str]] = {}
+    for check in checks:
+        if check.passed:
+            continue
+        suffix = f" ({check.case})."
+        key = check.message[:-len(suffix)] if check.message.endswith(suffix) else check.message
+        groups.setdefault(key, []).append(check.message)
+    return [messages[0] if len(messages) == 1 else f"{key} (in {len(messages)} cases)."
+            for key, messages in groups.items()]
+
+
+def distinct_hints(checks: list[Check]) -> list[str]:
+    return list(dict.fromkeys(c.hint for c in checks if c.hint and not c.passed))
+
+
 def explain(checks: list[Check]) -> str:
     """The failures' messages, then each distinct hint once."""
-    failed = [c for c in checks if not c.passed]
-    hints = dict.fromkeys(c.hint for c in failed if c.hint)
-    return "\n".join([c.message for c in failed] + [f"Hint: {h}" for h in hints])
+    return "\n".join(distinct_failures(checks) + [f"Hint: {h}" for h in distinct_hints(checks)])
 
 
 def check_visible(name: str, fn: Callable, folder: Path = HERE) -> None:

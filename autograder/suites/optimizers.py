@@ -52,8 +52,9 @@ HINTS = {
         "v": "v = beta2 * v + (1 - beta2) * dw**2, stored as it is: the bias correction "
              "v / (1 - beta2**t) is used for the step but never stored.",
         "next_w": "next_w = w - learning_rate * mt / (sqrt(vt) + epsilon) with the bias "
-                  "corrections mt = m / (1 - beta1**t), vt = v / (1 - beta2**t) and epsilon "
-                  "after the square root.",
+                  "corrections mt = m / (1 - beta1**t), vt = v / (1 - beta2**t), using t after "
+                  "incrementing it (t = 1 on the first step, so 1 - beta**t is never 0), and "
+                  "epsilon after the square root.",
     },
 }
 for _hints in HINTS.values():
@@ -147,7 +148,7 @@ def hidden_trajectories(function, rng):
     lr = TRAJECTORY_LR[function]
     return (
         trajectory_case(function, "60 steps on an ill-conditioned quadratic (condition 50)",
-                        ill_conditioned(rng), np.array([-2.0, 1.5]), {"learning_rate": lr}),
+                        ill_conditioned(rng), np.array([1.8, -2.2]), {"learning_rate": lr}),
         trajectory_case(function, "60 steps starting near a saddle point",
                         saddle(rng, 3), np.array([1.0, -0.5, 1e-3]), {"learning_rate": lr}),
         trajectory_case(function, "60 steps with noisy gradients in 6 dimensions",

@@ -1,0 +1,119 @@
+"""`python -m autograder grade` on the example submissions: the command-line contract,
+Gradescope-schema results for every learner, and grades in the nbgrader gradebook."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.suites import SUITES
+
+from .helpers import ROOT
+
+EXAMPLES = ROOT / "examples" / "submitted"
+STUDENTS = ("ada", "ben", "cy", "dee", "eve")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("feedback")
+    db = f"sqlite:///{out / 'gradebook.db'}"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(EXAMPLES),
+                          "--out", str(out), "--db", db, "--workers", "2"],
+                         capture_output=True, text=True, timeout=600)
+    return run, out, db
+
+
+def results(out, student, assignment="optimizers") -> dict:
+    return json.loads((out / student / assignment / "results.json").read_text())
+
+
+def scores(out, student) -> dict[str, float]:
+    return {t["name"]: t["score"] for t in results(out, student)["tests"]}
+
+
+def test_exits_zero_and_prints_the_score_table(graded):
+    run, _, _ = graded
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["student", "optimizers"]
+    assert [line.split()[0] for line in lines[1:6]] == list(STUDENTS)
+    assert "ada               50/50" in run.stdout
+    assert "isolation of learner code:" in run.stdout
+
+
+def test_results_follow_the_gradescope_schema_with_one_entry_per_function(graded):
+    _, out, _ = graded
+    names = [spec.name for spec in SUITES["optimizers"].functions]
+    for student in STUDENTS:
+        data = results(out, student)
+        assert [t["name"] for t in data["tests"]] == names
+        for test in data["tests"]:
+            assert set(test) >= {"name", "score", "max_score", "output"}
+            assert 0 <= test["score"] <= test["max_score"] == 10
+        assert data["score"] == sum(t["score"] for t in data["tests"])
+        assert data["extra_data"]["isolation"] in ("bubblewrap", "rlimits")
+
+
+def test_scores_land_on_the_right_functions(graded):
+    _, out, _ = graded
+    assert set(scores(out, "ada").values()) == {10}
+    ben = scores(out, "ben")
+    assert ben["sgd_momentum"] < 10 and ben["adam"] < 10
+    assert ben["nesterov_momentum"] == ben["adagrad"] == ben["rmsprop"] == 10
+    cy = scores(out, "cy")
+    assert cy["rmsprop"] < 10 and cy["nesterov_momentum"] < 10 and cy["adam"] == 0
+    assert cy["sgd_momentum"] == cy["adagrad"] == 10
+    assert set(scores(out, "eve").values()) == {0}
+
+
+def test_feedback_says_what_went_wrong(graded):
+    _, out, _ = graded
+    ben = {t["name"]: t["output"] for t in results(out, "ben")["tests"]}
+    assert "velocity relative error" in ben["sgd_momentum"]
+    assert "t = 1 on the first step" in ben["adam"]
+    dee = results(out, "dee")
+    assert dee["score"] == 0 and "is not a notebook: invalid JSON" in dee["output"]
+    eve = results(out, "eve")
+    assert all("still the stub" in t["output"] for t in eve["tests"])
+
+
+def test_feedback_never_shows_hidden_inputs_or_reference_code(graded):
+    _, out, _ = graded
+    for student in STUDENTS:
+        text = json.dumps(results(out, student))
+        assert "### BEGIN" not in text and "check_hidden" not in text
+        assert "__array__" not in text and "default_rng" not in text
+
+
+def test_grades_are_in_the_nbgrader_gradebook_per_test_cell(graded):
+    _, out, db = graded
+    with Gradebook(db) as gradebook:
+        for student in STUDENTS:
+            submission = gradebook.find_submission("optimizers", student)
+            assert submission.score == results(out, student)["score"]
+        grade = gradebook.find_grade("test_adam_steps", "optimizers", "optimizers", "ben")
+        assert grade.auto_score == 0 and grade.max_score == 4
+        grade = gradebook.find_grade("test_adagrad_trajectories", "optimizers", "optimizers", "ben")
+        assert grade.auto_score == 4
+
+
+def test_regrading_gives_the_same_results(graded, tmp_path):
+    _, out, db = graded
+    again = subprocess.run([sys.executable, "-m", "autograder", "grade", str(EXAMPLES),
+                            "--out", str(tmp_path), "--db", db, "--workers", "1"],
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    for student in STUDENTS:
+        first, second = results(out, student), results(tmp_path, student)
+        first.pop("execution_time"), second.pop("execution_time")
+        assert first == second
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope"),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert run.returncode == 2 and "is not a folder of submissions" in run.stderr

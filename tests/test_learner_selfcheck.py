@@ -1,0 +1,113 @@
+"""Inside a released folder, `pytest` checks the learner's notebook with the visible cases,
+needs nothing from the grader, and agrees with the notebook's own visible test cells."""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.course import RELEASE
+from autograder.kit.checks import answer_cells
+from autograder.mistakes import catalog, with_answer
+from autograder.suites import SUITES
+
+from .helpers import ROOT
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+LEARNER_PACKAGES = {"numpy", "matplotlib", "pytest", "nbformat", "checks"}
+
+
+def released_folder(tmp_path: Path, assignment: str, answers: dict[str, str]) -> Path:
+    """A copy of the released folder whose notebook has ``answers`` filled in."""
+    folder = tmp_path / assignment
+    shutil.copytree(RELEASE / assignment, folder)
+    notebook = folder / SUITES[assignment].notebook
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for grade_id, source in answers.items():
+        nb = with_answer(nb, grade_id, source)
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+    return folder
+
+
+def solution_answers(assignment: str) -> dict[str, str]:
+    source = json.loads((ROOT / "source" / assignment / SUITES[assignment].notebook).read_text())
+    return {gid: SOLUTION_MARKERS.sub("", code) for gid, code in answer_cells(source)}
+
+
+def learner_pytest(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-rf"], cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def failed_functions(pytest_output: str) -> set[str]:
+    return set(re.findall(r"FAILED \S*test_visible_cases\[(\w+)\]", pytest_output))
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_learner_files_import_only_what_a_learner_has(assignment):
+    for path in (RELEASE / assignment).glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {alias.name.split(".")[0] for node in ast.walk(tree)
+                   if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {node.module.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+        extra = modules - LEARNER_PACKAGES - set(sys.stdlib_module_names)
+        assert not extra, f"{path.name} imports {extra}"
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_pytest_passes_for_a_solved_notebook(tmp_path, assignment):
+    run = learner_pytest(released_folder(tmp_path, assignment, solution_answers(assignment)))
+    assert run.returncode == 0, run.stdout
+    assert f"{len(SUITES[assignment].functions)} passed" in run.stdout
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_pytest_fails_on_the_stub_and_says_it_is_a_stub(tmp_path, assignment):
+    run = learner_pytest(released_folder(tmp_path, assignment, {}))
+    assert run.returncode == 1
+    assert failed_functions(run.stdout) == {f.name for f in SUITES[assignment].functions}
+    assert "the answer cell is still the stub" in run.stdout
+
+
+def test_pytest_names_the_function_quantity_error_and_hint(tmp_path):
+    mistakes, _ = catalog("optimizers")
+    ema = next(m for m in mistakes if m.name == "EMA form")
+    answers = {**solution_answers("optimizers"), "sgd_momentum": ema.source}
+    run = learner_pytest(released_folder(tmp_path, "optimizers", answers))
+    assert failed_functions(run.stdout) == {"sgd_momentum"}
+    assert re.search(r"sgd_momentum: velocity relative error \S+ > tolerance 1e-06", run.stdout)
+    assert "Hint: v = momentum * v - learning_rate * dw" in run.stdout
+
+
+def test_pytest_reports_a_cell_that_does_not_run(tmp_path):
+    answers = {**solution_answers("optimizers"), "adagrad": "def adagrad(w, dw, config=None:\n"}
+    run = learner_pytest(released_folder(tmp_path, "optimizers", answers))
+    assert failed_functions(run.stdout) == {"adagrad"}
+    assert "answer cell 'adagrad' does not run: SyntaxError" in run.stdout
+
+
+def test_notebook_test_cells_agree_with_pytest(tmp_path):
+    mistakes, _ = catalog("optimizers")
+    picks = {"sgd_momentum": "friction reversed", "adam": "no bias correction"}
+    answers = solution_answers("optimizers")
+    answers.update({m.function: m.source for m in mistakes if picks.get(m.function) == m.name})
+    folder = released_folder(tmp_path, "optimizers", answers)
+    run = learner_pytest(folder)
+
+    nb = nbformat.read(folder / "optimizers.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    failing_cells = {cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
+                     if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+                     and any(o.output_type == "error" for o in cell.outputs)}
+    assert failing_cells == {f"test_{name}_visible" for name in failed_functions(run.stdout)}
+    assert failing_cells == {"test_sgd_momentum_visible", "test_adam_visible"}

@@ -1,0 +1,118 @@
+"""The committed release and solutions are what `python -m autograder release` makes from
+source/ today, and the release reveals no solution and no hidden case."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.kit.checks import answer_cells, from_json
+from autograder.suites import SUITES
+
+from .helpers import ROOT
+
+SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory) -> Path:
+    """A copy of the course with assignments/ and solutions/ built again from source/."""
+    course = tmp_path_factory.mktemp("course")
+    for name in ("source", "autograder"):
+        shutil.copytree(ROOT / name, course / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "autograder", "release"], check=True,
+                   env={"LECTURE7_COURSE": str(course), "PATH": str(Path(sys.executable).parent)},
+                   capture_output=True)
+    return course
+
+
+def notebook_signature(path: Path, outputs: bool) -> list:
+    """Cells as (type, source, nbgrader metadata[, text outputs, image count])."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = []
+    for cell in nb["cells"]:
+        entry = [cell["cell_type"], "".join(cell["source"]), cell["metadata"].get("nbgrader")]
+        if outputs and cell["cell_type"] == "code":
+            entry.append(["".join(o.get("text", "")) for o in cell["outputs"]])
+            entry.append(sum("image/png" in o.get("data", {}) for o in cell["outputs"]))
+        cells.append(entry)
+    return cells
+
+
+@pytest.mark.parametrize("folder", ["assignments", "solutions"])
+def test_committed_folders_are_what_source_builds(fresh_release, folder):
+    built = sorted(p.relative_to(fresh_release / folder)
+                   for p in (fresh_release / folder).rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(ROOT / folder)
+                       for p in (ROOT / folder).rglob("*") if p.is_file())
+    assert committed == built, f"{folder}/ is stale: run `python -m autograder release`"
+    for relative in built:
+        new, old = fresh_release / folder / relative, ROOT / folder / relative
+        if relative.suffix == ".ipynb":
+            assert notebook_signature(old, folder == "solutions") == \
+                notebook_signature(new, folder == "solutions"), f"{folder}/{relative} is stale"
+        else:
+            assert old.read_bytes() == new.read_bytes(), f"{folder}/{relative} is stale"
+
+
+def test_solutions_are_executed_with_plots_and_without_hidden_tests():
+    for suite in SUITES.values():
+        cells = notebook_signature(ROOT / "solutions" / suite.assignment / suite.notebook, True)
+        assert sum(cell[4] for cell in cells if cell[0] == "code") >= 3, "plots missing"
+        assert not any("HIDDEN TESTS" in cell[1] for cell in cells)
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_release_reveals_no_solution_code(assignment):
+    suite = SUITES[assignment]
+    source = json.loads((ROOT / "source" / assignment / suite.notebook).read_text())
+    codes = [code for _, code in answer_cells(source)]
+    public = "\n".join(SOLUTION_BLOCK.sub("", code) for code in codes)  # docstrings state formulas
+    solution_lines = {line.strip() for code in codes for block in SOLUTION_BLOCK.findall(code)
+                      for line in block.splitlines()
+                      if len(line.strip()) > 12 and line.strip() not in public}
+    assert solution_lines, "the source notebook has no solution blocks"
+    for path in (ROOT / "assignments" / assignment).rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            leaked = [line for line in solution_lines if line in text]
+            assert not leaked, f"{path.name} contains solution lines: {leaked[:3]}"
+            assert "HIDDEN TESTS" not in text and "check_hidden" not in text, path.name
+            assert "autograder" not in text, f"{path.name} refers to the grader"
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_release_reveals_no_hidden_case(assignment):
+    suite = SUITES[assignment]
+    visible = from_json(json.loads(
+        (ROOT / "assignments" / assignment / "visible_cases.json").read_text()))
+
+    def arrays(value):
+        if isinstance(value, np.ndarray):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from arrays(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from arrays(v)
+
+    shipped = [a for a in arrays(visible) if a.size > 1]
+    for spec in suite.functions:
+        for group in spec.groups:
+            if not group.hidden:
+                continue
+            for case in group.cases:
+                for hidden in arrays(case):
+                    if hidden.size > 1:
+                        assert not any(a.shape == hidden.shape and np.array_equal(a, hidden)
+                                       for a in shipped), f"{spec.name}: {case['description']}"
+        shipped_descriptions = {c["description"] for c in visible["functions"][spec.name]["cases"]}
+        assert all(c["description"] in shipped_descriptions for c in spec.group("visible").cases)
