@@ -22,15 +22,15 @@ from .submission import read_submission
 from .suite import FunctionSpec, Suite
 
 
-def _grade_function(spec: FunctionSpec, sandbox: Sandbox | None, expected: dict,
-                    problem: str | None) -> FunctionResult:
+def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict,
+                    problem: str | None, functions: dict) -> FunctionResult:
     groups = []
     for group in spec.groups:
         checks = []
         for i, case in enumerate(group.cases if problem is None else ()):
             try:
-                checks.append(check_case(sandbox.proxy(spec.name), case,
-                                         expected[spec.name, group.id, i], spec.hints))
+                checks.append(check_case(functions[spec.name], case,
+                                         expected[spec.name, group.id, i], spec.hints, functions))
             except SandboxFailure as exc:
                 checks.append(Check(spec.name, case["description"], False,
                                     f"{spec.name}(): {exc} ({case['description']})."))
@@ -57,6 +57,17 @@ def _function_problem(name: str, submission, defined: list[str], cell_errors: di
             f"function's name as given")
 
 
+def _note_failed_dependencies(suite: Suite, result: SubmissionResult) -> None:
+    """Say so when a function lost points while a function its cases call also did."""
+    lost = {f.name for f in result.functions if f.score < f.max_score}
+    for index, function in enumerate(result.functions):
+        failed = [d for d in suite.function(function.name).depends_on if d in lost]
+        if function.name in lost and failed and function.problem is None:
+            note = (f"these checks call your {', '.join(failed)}(), which fails its own checks: "
+                    f"fix it first, then look at this function again")
+            result.functions[index] = FunctionResult(function.name, function.groups, note)
+
+
 def grade_submission(suite: Suite, student: str, notebook: Path,
                      limits: Limits = Limits(), isolation: str | None = None) -> SubmissionResult:
     started = time.perf_counter()
@@ -73,14 +84,16 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
             except SandboxFailure as exc:
                 load_failure = f"the answer cells could not be loaded: {exc}"
                 result.problems.append(load_failure)
+        proxies = {name: sandbox.proxy(name) for name in names if name in defined}
         for spec in suite.functions:
             problem = _function_problem(spec.name, submission, defined, sandbox.cell_errors,
                                         load_failure)
-            function = _grade_function(spec, sandbox, expected, problem)
+            function = _grade_function(spec, sandbox, expected, problem, proxies)
             if spec.name in submission.notes:
                 function = FunctionResult(function.name, function.groups,
                                           "; ".join(filter(None, [submission.notes[spec.name],
                                                                   function.problem])))
             result.functions.append(function)
+    _note_failed_dependencies(suite, result)
     result.seconds = time.perf_counter() - started
     return result

@@ -7,8 +7,9 @@ Stages, in order, for every assignment with a suite:
 2. ``nbgrader generate_assignment``: the student notebook and the folder's files, with
    solutions and hidden tests removed, into ``assignments/``.
 3. ``nbgrader generate_solution``: the notebook with solutions, executed so its plots are in
-   it, into ``solutions/``; hidden tests are then cleared from it, since solutions are
-   handed out (nbgrader keeps them).
+   it, into ``solutions/``. Any cell that raised, hidden tests included, stops the release;
+   hidden tests are then cleared from it, since solutions are handed out (nbgrader keeps
+   them).
 
 nbgrader is driven through its Python API in this process, not its command line.
 """
@@ -48,6 +49,14 @@ def write_visible_cases(assignment: str) -> Path:
     path.write_text(json.dumps(visible_cases_document(assignment), indent=1) + "\n",
                     encoding="utf-8")
     return path
+
+
+def cell_errors(notebook: Path) -> list[str]:
+    """'cell <id>: <error>' for every cell of an executed notebook that raised."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [f"cell {cell.get('id', i)}: {out.ename}: {out.evalue}"
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if out.output_type == "error"]
 
 
 def strip_hidden_tests(notebook: Path) -> None:
@@ -101,5 +110,9 @@ def release(assignments: list[str] | None = None) -> list[str]:
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_solution {name} failed:\n{result['log']}")
         for notebook in (SOLUTIONS / name).glob("*.ipynb"):
+            errors = cell_errors(notebook)
+            if errors:  # the reference must pass its own tests and run top to bottom
+                raise RuntimeError(f"{notebook.relative_to(ROOT)} does not run cleanly:\n"
+                                   + "\n".join(errors))
             strip_hidden_tests(notebook)
     return names

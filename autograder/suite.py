@@ -28,6 +28,7 @@ class FunctionSpec:
     name: str
     groups: tuple[Group, ...]
     hints: dict[str, str]  # quantity -> hint; "*" for any other
+    depends_on: tuple[str, ...] = ()  # learner functions its cases also call
 
     @property
     def max_score(self) -> float:

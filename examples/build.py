@@ -1,13 +1,15 @@
 """Rebuild examples/submitted/ from the released notebooks: ``python examples/build.py``.
 
-Each example learner starts from the notebook they were given and fills answer cells with
+Each example learner starts from the notebooks they were given and fills answer cells with
 the reference solution or with a catalogued mistake, as a real learner would:
 
-* ada: everything right.
-* ben: momentum in its EMA form and Adam's t incremented after use; the rest right.
-* cy: RMSProp with epsilon inside the square root, Nesterov as plain momentum, Adam not done.
-* dee: a notebook cut off half way through saving (not valid JSON).
-* eve: nothing done yet: the released notebook as it came.
+* ada: everything right, in all three assignments.
+* ben: momentum in its EMA form and Adam's t incremented after use; batch norm with
+  epsilon outside the square root; preprocessing right.
+* cy: RMSProp with epsilon inside the square root, Nesterov as plain momentum, Adam not
+  done; standardize uses the test set's own statistics; batch norm not submitted.
+* dee: an optimizers notebook cut off half way through saving (not valid JSON), nothing else.
+* eve: nothing done yet: the released notebooks as they came.
 """
 import json
 import re
@@ -16,53 +18,51 @@ from pathlib import Path
 
 from autograder.course import RELEASE, SOURCE
 from autograder.kit.checks import answer_cells
-from autograder.mistakes import catalog, with_answer
+from autograder.mistakes import catalog, with_answer, with_variant
 from autograder.suites import SUITES
 
 HERE = Path(__file__).resolve().parent
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
 
+# student -> assignment -> {function: mistake name, or None for "left as the stub"}
+PLANS = {
+    "ada": {"optimizers": {}, "batchnorm": {}, "preprocessing": {}},
+    "ben": {"optimizers": {"sgd_momentum": "EMA form", "adam": "t incremented after use"},
+            "batchnorm": {"batchnorm_forward": "epsilon outside the square root"},
+            "preprocessing": {}},
+    "cy": {"optimizers": {"rmsprop": "epsilon inside the square root",
+                          "nesterov_momentum": "plain momentum", "adam": None},
+           "preprocessing": {"standardize": "test with its own statistics"}},
+}
 
-def solved(assignment: str, notebook: str) -> dict:
-    released = json.loads((RELEASE / assignment / notebook).read_text(encoding="utf-8"))
-    source = json.loads((SOURCE / assignment / notebook).read_text(encoding="utf-8"))
-    for grade_id, code in answer_cells(source):
-        released = with_answer(released, grade_id, SOLUTION_MARKERS.sub("", code))
-    return released
+
+def released(assignment: str) -> str:
+    return (RELEASE / assignment / SUITES[assignment].notebook).read_text(encoding="utf-8")
 
 
-def with_mistakes(nb: dict, assignment: str, names: dict[str, str]) -> dict:
+def submission(assignment: str, plan: dict[str, str | None]) -> dict:
+    nb = json.loads(released(assignment))
+    source = json.loads((SOURCE / assignment / SUITES[assignment].notebook).read_text("utf-8"))
     mistakes, _ = catalog(assignment)
-    for function, name in names.items():
-        variant = next(m for m in mistakes if m.function == function and m.name == name)
-        nb = with_answer(nb, function, variant.source)
+    for grade_id, code in answer_cells(source):
+        if grade_id not in plan:
+            nb = with_answer(nb, grade_id, SOLUTION_MARKERS.sub("", code))
+        elif plan[grade_id] is not None:
+            nb = with_variant(nb, next(m for m in mistakes
+                                       if m.function == grade_id and m.name == plan[grade_id]))
     return nb
 
 
 def main() -> None:
-    suite = SUITES["optimizers"]
-    released_text = (RELEASE / "optimizers" / suite.notebook).read_text(encoding="utf-8")
-    released = json.loads(released_text)
-    good = solved("optimizers", suite.notebook)
-    cy = with_mistakes(good, "optimizers", {"rmsprop": "epsilon inside the square root",
-                                            "nesterov_momentum": "plain momentum"})
-    for cell in cy["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "adam":
-            cell["source"] = next(c for c in released["cells"] if c.get("metadata", {})
-                                  .get("nbgrader", {}).get("grade_id") == "adam")["source"]
-    learners = {
-        "ada": json.dumps(good, indent=1),
-        "ben": json.dumps(with_mistakes(good, "optimizers", {
-            "sgd_momentum": "EMA form", "adam": "t incremented after use"}), indent=1),
-        "cy": json.dumps(cy, indent=1),
-        "dee": json.dumps(good, indent=1)[: len(released_text) // 2],
-        "eve": released_text,
-    }
+    learners = {(student, assignment): json.dumps(submission(assignment, plan), indent=1)
+                for student, plans in PLANS.items() for assignment, plan in plans.items()}
+    learners["dee", "optimizers"] = json.dumps(submission("optimizers", {}), indent=1)[:20000]
+    learners.update({("eve", assignment): released(assignment) for assignment in SUITES})
     target = HERE / "submitted"
     shutil.rmtree(target, ignore_errors=True)
-    for student, text in learners.items():
-        path = target / student / "optimizers" / suite.notebook
-        path.parent.mkdir(parents=True)
+    for (student, assignment), text in sorted(learners.items()):
+        path = target / student / assignment / SUITES[assignment].notebook
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(HERE.parent)}")
 

@@ -31,25 +31,27 @@ def results(out, student, assignment="optimizers") -> dict:
     return json.loads((out / student / assignment / "results.json").read_text())
 
 
-def scores(out, student) -> dict[str, float]:
-    return {t["name"]: t["score"] for t in results(out, student)["tests"]}
+def scores(out, student, assignment="optimizers") -> dict[str, float]:
+    return {t["name"]: t["score"] for t in results(out, student, assignment)["tests"]}
 
 
 def test_exits_zero_and_prints_the_score_table(graded):
     run, _, _ = graded
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].split() == ["student", "optimizers"]
+    assert lines[0].split() == ["student", *sorted(SUITES)]
     assert [line.split()[0] for line in lines[1:6]] == list(STUDENTS)
-    assert "ada               50/50" in run.stdout
+    assert lines[1].split() == ["ada"] + [f"{SUITES[a].max_score:g}/{SUITES[a].max_score:g}"
+                                          for a in sorted(SUITES)]
     assert "isolation of learner code:" in run.stdout
 
 
-def test_results_follow_the_gradescope_schema_with_one_entry_per_function(graded):
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_results_follow_the_gradescope_schema_with_one_entry_per_function(graded, assignment):
     _, out, _ = graded
-    names = [spec.name for spec in SUITES["optimizers"].functions]
+    names = [spec.name for spec in SUITES[assignment].functions]
     for student in STUDENTS:
-        data = results(out, student)
+        data = results(out, student, assignment)
         assert [t["name"] for t in data["tests"]] == names
         for test in data["tests"]:
             assert set(test) >= {"name", "score", "max_score", "output"}
@@ -68,6 +70,16 @@ def test_scores_land_on_the_right_functions(graded):
     assert cy["rmsprop"] < 10 and cy["nesterov_momentum"] < 10 and cy["adam"] == 0
     assert cy["sgd_momentum"] == cy["adagrad"] == 10
     assert set(scores(out, "eve").values()) == {0}
+    assert scores(out, "ben", "batchnorm")["batchnorm_forward"] < 10
+    assert set(scores(out, "ben", "preprocessing").values()) == {10}
+    cy = scores(out, "cy", "preprocessing")
+    assert cy.pop("standardize") < 10 and set(cy.values()) == {10}
+
+
+def test_a_missing_assignment_still_gets_results_saying_so(graded):
+    _, out, _ = graded
+    missing = results(out, "cy", "batchnorm")
+    assert missing["score"] == 0 and "batchnorm.ipynb is missing" in missing["output"]
 
 
 def test_feedback_says_what_went_wrong(graded):
@@ -84,7 +96,7 @@ def test_feedback_says_what_went_wrong(graded):
 def test_feedback_never_shows_hidden_inputs_or_reference_code(graded):
     _, out, _ = graded
     for student in STUDENTS:
-        text = json.dumps(results(out, student))
+        text = json.dumps([results(out, student, a) for a in SUITES])
         assert "### BEGIN" not in text and "check_hidden" not in text
         assert "__array__" not in text and "default_rng" not in text
 
@@ -108,9 +120,10 @@ def test_regrading_gives_the_same_results(graded, tmp_path):
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     for student in STUDENTS:
-        first, second = results(out, student), results(tmp_path, student)
-        first.pop("execution_time"), second.pop("execution_time")
-        assert first == second
+        for assignment in SUITES:
+            first, second = results(out, student, assignment), results(tmp_path, student, assignment)
+            first.pop("execution_time"), second.pop("execution_time")
+            assert first == second
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path):

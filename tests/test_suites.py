@@ -38,7 +38,8 @@ def test_hidden_cells_call_their_own_group(assignment):
         source = "".join(cell["source"])
         if meta["grade"] and "HIDDEN TESTS" in source:
             _, function, group = re.fullmatch(r"test_(\w+)_(\w+?)", meta["grade_id"]).group(0, 1, 2)
-            assert f'check_hidden("{assignment}", "{function}", "{group}", {function})' in source
+            others = "".join(f", {d}={d}" for d in SUITES[assignment].function(function).depends_on)
+            assert f'check_hidden("{assignment}", "{function}", "{group}", {function}{others})' in source
 
 
 @pytest.mark.parametrize("assignment", sorted(SUITES))
@@ -60,7 +61,7 @@ def test_reference_passes_its_own_hidden_groups_in_kernel_form(assignment, capsy
     for spec in SUITES[assignment].functions:
         for group in spec.groups:
             if group.hidden:
-                check_hidden(assignment, spec.name, group.id, reference[spec.name])
+                check_hidden(assignment, spec.name, group.id, reference[spec.name], **reference)
     assert "hidden checks" in capsys.readouterr().out
 
 

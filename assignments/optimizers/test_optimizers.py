@@ -47,6 +47,6 @@ def test_visible_cases(name, learner_code):
         pytest.fail(f"{NOTEBOOK.name}: no answer cell defines a function {name}(); "
                     f"keep the cell with grade_id '{name}' and the function's name as given",
                     pytrace=False)
-    checks = visible_checks(name, namespace[name], HERE)
+    checks = visible_checks(name, namespace[name], HERE, namespace)
     if not all(c.passed for c in checks):
         pytest.fail(explain(checks), pytrace=False)

@@ -17,12 +17,22 @@ class Variant:
     name: str
     description: str
     source: str
+    others: tuple[tuple[str, str], ...] = ()  # (grade_id, source) of other cells it replaces
+
+    def cells(self) -> list[tuple[str, str]]:
+        return [(self.function, self.source), *self.others]
 
 
 def catalog(assignment: str) -> tuple[tuple[Variant, ...], tuple[Variant, ...]]:
     """(mistakes, alternatives) for an assignment."""
     module = importlib.import_module(f"{__name__}.{assignment}")
     return module.MISTAKES, module.ALTERNATIVES
+
+
+def with_variant(nb: dict, variant: Variant) -> dict:
+    for grade_id, source in variant.cells():
+        nb = with_answer(nb, grade_id, source)
+    return nb
 
 
 def with_answer(nb: dict, grade_id: str, source: str) -> dict:

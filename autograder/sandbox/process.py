@@ -170,7 +170,11 @@ class Sandbox:
     # -- calls -------------------------------------------------------------------------
 
     def call(self, name: str, *args):
-        """Call the learner's ``name(*args)``; raises LearnerError or SandboxFailure."""
+        """Call the learner's ``name(*args)``; raises LearnerError or SandboxFailure.
+
+        Like a local call, changes the function makes to a dict argument are seen by the
+        caller afterwards (arrays changed in place are not copied back).
+        """
         if not self.alive():
             if self._proc is not None:
                 self.close()
@@ -186,6 +190,12 @@ class Sandbox:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
             raise LearnerError(str(error.get("type", "Error")), str(error.get("message", "")),
                                str(error.get("traceback", "")))
+        changed = reply.get("dicts")
+        for index, arg in enumerate(args):
+            if isinstance(arg, dict) and isinstance(changed, dict) and \
+                    isinstance(changed.get(str(index)), dict):
+                arg.clear()
+                arg.update(changed[str(index)])
         return reply["result"]
 
     def proxy(self, name: str):

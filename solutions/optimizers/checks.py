@@ -18,7 +18,7 @@ import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -93,12 +93,12 @@ def _as_update_result(result, name: str, w: np.ndarray):
 
 def _update_entry(next_w, config) -> dict:
     # The state comes first: a wrong velocity or cache is the cause, a wrong next_w the effect.
-    entry = {f"config[{k!r}]": v for k, v in config.items()}
+    entry = dict(config)
     entry["next_w"] = next_w
     return entry
 
 
-def run_update_step(fn: Callable, case: dict) -> list[dict]:
+def run_update_step(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
     """One call ``fn(w, dw, config)``; the trace holds next_w and every key of the config."""
     name = case["function"]
     w, dw = np.array(case["w"], dtype=float), np.array(case["dw"], dtype=float)
@@ -115,12 +115,8 @@ def quadratic_gradient(problem: dict, w: np.ndarray, step: int) -> np.ndarray:
     return dw
 
 
-def quadratic_loss(problem: dict, w: np.ndarray) -> float:
-    A, b = np.asarray(problem["A"]), np.asarray(problem["b"])
-    return float(0.5 * w @ A @ w + b @ w)
-
-
-def run_update_trajectory(fn: Callable, case: dict) -> list[dict]:
+def run_update_trajectory(fn: Callable, case: dict,
+                          functions: Mapping[str, Callable]) -> list[dict]:
     """A training loop: ``steps`` calls on a quadratic problem, the config carried over.
 
     Each call gets fresh copies of w, dw and the config the previous call returned, so
@@ -145,14 +141,105 @@ def run_update_trajectory(fn: Callable, case: dict) -> list[dict]:
     return trace
 
 
-RUNNERS: dict[str, Callable[[Callable, dict], list[dict]]] = {
+def _as_outputs(result, name: str, outputs: list[str]) -> dict:
+    if len(outputs) == 1:
+        result = (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
+        raise CallFailed(f"{name}() must return ({', '.join(outputs)}), got {_describe(result)}")
+    return dict(zip(outputs, result))
+
+
+def run_call(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """One call ``fn(*args)`` on copies of the inputs; the trace holds the named outputs."""
+    name = case["function"]
+    result = _call(fn, name, *copy.deepcopy(case["args"]))
+    return [_as_outputs(result, name, case["outputs"])]
+
+
+def run_bn_forward(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """Calls ``out, cache = fn(x, gamma, beta, bn_param)``, one per entry of ``calls``.
+
+    One bn_param dict is carried through the calls, each setting its ``mode``, as a layer
+    used for several training batches and then for testing would; the trace holds ``out``
+    and the running statistics the function wrote into bn_param.
+    """
+    name = case["function"]
+    bn_param = copy.deepcopy(case["bn_param"])
+    trace = []
+    for call in case["calls"]:
+        bn_param["mode"] = call["mode"]
+        result = _call(fn, name, np.array(call["x"]), np.array(case["gamma"]),
+                       np.array(case["beta"]), bn_param)
+        entry = {"out": _as_outputs(result, name, ["out", "cache"])["out"]}
+        entry.update({k: bn_param[k] for k in ("running_mean", "running_var") if k in bn_param})
+        trace.append(entry)
+    return trace
+
+
+def run_bn_backward(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """``out, cache = forward(x, gamma, beta, bn_param)`` then ``fn(dout, cache)``.
+
+    The forward pass is the learner's own (``case["forward"]``), so any cache layout works.
+    """
+    name, forward = case["function"], case["forward"]
+    if forward not in functions:
+        raise CallFailed(f"{name}() needs {forward}() for its cache, and it is not defined")
+    result = _call(functions[forward], forward, np.array(case["x"]), np.array(case["gamma"]),
+                   np.array(case["beta"]), copy.deepcopy(case["bn_param"]))
+    cache = _as_outputs(result, forward, ["out", "cache"])["cache"]
+    result = _call(fn, name, np.array(case["dout"]), cache)
+    return [_as_outputs(result, name, ["dx", "dgamma", "dbeta"])]
+
+
+RUNNERS: dict[str, Callable[[Callable, dict, Mapping[str, Callable]], list[dict]]] = {
     "update_step": run_update_step,
     "update_trajectory": run_update_trajectory,
+    "call": run_call,
+    "bn_forward": run_bn_forward,
+    "bn_backward": run_bn_backward,
 }
+# Where a missing quantity should have been, for the message.
+CONTAINERS = {"update_step": "the returned config", "update_trajectory": "the returned config",
+              "bn_forward": "bn_param"}
 
 
-def run_case(fn: Callable, case: dict) -> list[dict]:
-    return RUNNERS[case["kind"]](fn, case)
+def run_case(fn: Callable, case: dict, functions: Mapping[str, Callable] | None = None
+             ) -> list[dict]:
+    return RUNNERS[case["kind"]](fn, case, functions or {})
+
+
+def eval_numerical_gradient_array(f: Callable, x: np.ndarray, df: np.ndarray,
+                                  h: float = 1e-5) -> np.ndarray:
+    """Centred differences: the gradient of sum(f(x) * df) with respect to x, shape of x.
+
+    f takes no argument and reads x, which is changed in place and restored.
+    """
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        index = it.multi_index
+        old = x[index]
+        x[index] = old + h
+        plus = np.array(f(), copy=True)
+        x[index] = old - h
+        minus = np.array(f(), copy=True)
+        x[index] = old
+        grad[index] = np.sum((plus - minus) * df) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def numerical_bn_backward(forward: Callable, case: dict) -> list[dict]:
+    """The expected trace of a bn_backward case: numerical gradients of ``forward``."""
+    x, gamma, beta = (np.array(case[k], dtype=float) for k in ("x", "gamma", "beta"))
+    dout = np.array(case["dout"], dtype=float)
+
+    def out():
+        return forward(x, gamma, beta, copy.deepcopy(case["bn_param"]))[0]
+
+    return [{"dx": eval_numerical_gradient_array(out, x, dout),
+             "dgamma": eval_numerical_gradient_array(out, gamma, dout),
+             "dbeta": eval_numerical_gradient_array(out, beta, dout)}]
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,9 +251,23 @@ def _describe(value) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-def _quantity_label(key: str) -> str:
-    """config['velocity'] -> velocity: learners think of state by its name."""
-    return key[8:-2] if key.startswith("config[") else key
+def _align_signs(got: dict, want: dict, keys: list[str]) -> dict:
+    """Flip columns of every output in ``keys`` where the first one points the other way.
+
+    Principal components are defined up to sign, and eigen-solvers pick either; a learner's
+    choice is accepted when it is applied consistently to the training and the test data.
+    """
+    first = got.get(keys[0])
+    if not isinstance(first, np.ndarray) or first.ndim != 2 or \
+            np.shape(first) != np.shape(want.get(keys[0])):
+        return got
+    signs = np.where(np.sum(first * want[keys[0]], axis=0) < 0, -1.0, 1.0)
+    aligned = dict(got)
+    for key in keys:
+        value = got.get(key)
+        if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] == signs.size:
+            aligned[key] = value * signs
+    return aligned
 
 
 def _compare_value(got, want, tol: float) -> tuple[str | None, float | None]:
@@ -195,28 +296,35 @@ def compare_traces(function: str, case: dict, actual: list[dict], expected: list
     tol = case.get("tol", DEFAULT_TOL)
     description = case["description"]
     hints = hints or {}
+    container = CONTAINERS.get(case["kind"], "the outputs")
     for step, (got, want) in enumerate(zip(actual, expected)):
+        if case.get("sign_free"):
+            got = _align_signs(got, want, case["sign_free"])
         for key, want_value in want.items():
-            label = _quantity_label(key)
             if key not in got:
-                problem, err = f"is missing from the returned config", None
+                problem, err = f"is missing from {container}", None
             else:
                 problem, err = _compare_value(got[key], want_value, tol)
             if problem is None:
                 continue
             where = f" at step {step + 1} of {len(expected)}" if len(expected) > 1 else ""
-            hint = hints.get(label, hints.get("*", ""))
-            message = f"{function}: {label} {problem}{where} ({description})."
-            return Check(function, description, False, message, hint, label, step + 1, err, tol)
+            hint = hints.get(key, hints.get("*", ""))
+            message = f"{function}: {key} {problem}{where} ({description})."
+            return Check(function, description, False, message, hint, key, step + 1, err, tol)
     return Check(function, description, True, f"{function}: ok ({description}).", tol=tol)
 
 
 def check_case(fn: Callable, case: dict, expected: list[dict],
-               hints: dict[str, str] | None = None) -> Check:
-    """Drive ``fn`` through ``case`` and compare with the expected trace."""
+               hints: dict[str, str] | None = None,
+               functions: Mapping[str, Callable] | None = None) -> Check:
+    """Drive ``fn`` through ``case`` and compare with the expected trace.
+
+    ``functions`` holds the learner's other functions, for cases that need one (a backward
+    pass needs its forward pass's cache).
+    """
     function = case["function"]
     try:
-        actual = run_case(fn, case)
+        actual = run_case(fn, case, functions)
     except CallFailed as exc:
         return Check(function, case["description"], False, f"{exc} ({case['description']}).")
     return compare_traces(function, case, actual, expected, hints)
@@ -285,9 +393,11 @@ def load_visible(folder: Path = HERE) -> dict:
         return from_json(json.load(f))
 
 
-def visible_checks(name: str, fn: Callable, folder: Path = HERE) -> list[Check]:
+def visible_checks(name: str, fn: Callable, folder: Path = HERE,
+                   functions: Mapping[str, Callable] | None = None) -> list[Check]:
     spec = load_visible(folder)["functions"][name]
-    return [check_case(fn, case, case["expected"], spec["hints"]) for case in spec["cases"]]
+    return [check_case(fn, case, case["expected"], spec["hints"], functions)
+            for case in spec["cases"]]
 
 
 def distinct_failures(checks: list[Check]) -> list[str]:
@@ -312,9 +422,12 @@ def explain(checks: list[Check]) -> str:
     return "\n".join(distinct_failures(checks) + [f"Hint: {h}" for h in distinct_hints(checks)])
 
 
-def check_visible(name: str, fn: Callable, folder: Path = HERE) -> None:
-    """Run the visible cases for ``name``; print a summary or raise AssertionError."""
-    checks = visible_checks(name, fn, folder)
+def check_visible(name: str, fn: Callable, **functions: Callable) -> None:
+    """Run the visible cases for ``name``; print a summary or raise AssertionError.
+
+    Name any other function a case needs, e.g. ``batchnorm_forward=batchnorm_forward``.
+    """
+    checks = visible_checks(name, fn, HERE, functions)
     if not all(c.passed for c in checks):
         raise AssertionError(explain(checks))
     print(f"{name}: all {len(checks)} visible checks passed.")

@@ -1,0 +1,52 @@
+"""Self-check: `pytest` in this folder runs the visible checks on the notebook beside it.
+
+The answer cells are found by their nbgrader grade_id (the function's name), so cells may
+be moved around; each runs on its own, so one broken cell fails only its own test. These
+are the same checks as the notebook's visible test cells, with the same verdicts; the
+grader adds hidden cases after you submit.
+"""
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+HERE = Path(__file__).absolute().parent  # not resolve(): the folder it was copied or linked into
+sys.path.insert(0, str(HERE))
+
+from checks import answer_cells, explain, load_visible, visible_checks  # noqa: E402
+
+VISIBLE = load_visible(HERE)
+NOTEBOOK = HERE / VISIBLE["notebook"]
+
+
+@pytest.fixture(scope="module")
+def learner_code():
+    """(namespace, errors): every answer cell executed after the notebook's imports."""
+    try:
+        nb = nbformat.read(NOTEBOOK, as_version=4)
+    except Exception as exc:
+        pytest.fail(f"cannot read {NOTEBOOK.name}: {exc}", pytrace=False)
+    namespace, errors = {"__name__": "learner"}, {}
+    exec(VISIBLE["prelude"], namespace)
+    for grade_id, source in answer_cells(nb):
+        try:
+            exec(compile(source, f"<{NOTEBOOK.name}: cell {grade_id}>", "exec"), namespace)
+            errors.pop(grade_id, None)
+        except Exception as exc:
+            errors[grade_id] = f"{type(exc).__name__}: {exc}"
+    return namespace, errors
+
+
+@pytest.mark.parametrize("name", list(VISIBLE["functions"]))
+def test_visible_cases(name, learner_code):
+    namespace, errors = learner_code
+    if name in errors and not callable(namespace.get(name)):
+        pytest.fail(f"{NOTEBOOK.name}, answer cell '{name}' does not run: {errors[name]}", pytrace=False)
+    if not callable(namespace.get(name)):
+        pytest.fail(f"{NOTEBOOK.name}: no answer cell defines a function {name}(); "
+                    f"keep the cell with grade_id '{name}' and the function's name as given",
+                    pytrace=False)
+    checks = visible_checks(name, namespace[name], HERE, namespace)
+    if not all(c.passed for c in checks):
+        pytest.fail(explain(checks), pytrace=False)

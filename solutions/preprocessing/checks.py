@@ -1,0 +1,433 @@
+"""Checks shared by the learner's self-check, the notebook's test cells and the grader.
+
+This module needs only the standard library, numpy and (for reading notebooks) nbformat:
+it is copied into every released assignment folder, and the grader imports the same file,
+so a verdict printed in the notebook is the verdict the grader gives on the same case.
+
+A *case* is plain data: a dict naming the function under test, its ``kind`` (how the
+function is driven), the inputs, a description in words and, once filled in from the
+reference, the ``expected`` trace. Driving a function produces a *trace*: a list of steps,
+each a dict from quantity name (``next_w``, ``velocity``, ``out`` ...) to value. Comparing
+two traces gives one :class:`Check` per case, naming the first quantity and step that
+differ. The function under test may be a local function or a proxy to a sandboxed one;
+the checks cannot tell the difference.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+DEFAULT_TOL = 1e-6
+ERROR_FLOOR = 1e-8  # as in CS231n's rel_error: keeps 0 vs 1e-20 from counting as 100%
+
+
+def rel_error(actual, expected) -> float:
+    """max |a - e| / max(1e-8, |a| + |e|), element-wise, as in CS231n's notebooks."""
+    a = np.asarray(actual, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - e) / np.maximum(ERROR_FLOOR, np.abs(a) + np.abs(e))))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict on one case: passed, or the first quantity and step that went wrong."""
+
+    function: str
+    case: str
+    passed: bool
+    message: str
+    hint: str = ""
+    quantity: str | None = None
+    step: int | None = None
+    error: float | None = None
+    tol: float | None = None
+
+
+class CallFailed(Exception):
+    """The function under test raised, returned something unusable, or could not be run."""
+
+
+# ---------------------------------------------------------------------------------------
+# Driving a function: one runner per case kind, each returning a trace.
+
+def _call(fn: Callable, name: str, *args):
+    try:
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    except CallFailed:
+        raise
+    except Exception as exc:  # the learner's own error, reported as the verdict
+        # A sandbox proxy raises an error carrying the learner's exception type as `kind`
+        # and their traceback as `detail`; a local call raises the exception itself.
+        kind = getattr(exc, "kind", type(exc).__name__)
+        text = str(exc) if not hasattr(exc, "kind") else str(exc).partition(": ")[2]
+        if kind == "NotImplementedError":
+            raise CallFailed(f"{name}() raised NotImplementedError: the answer cell is still "
+                             f"the stub; replace `raise NotImplementedError()` with your "
+                             f"code") from exc
+        message = f"{name}() raised {kind}" + (f": {text}" if text else "")
+        detail = getattr(exc, "detail", "")
+        raise CallFailed(message + (f"\n{detail}" if detail else "")) from exc
+
+
+def _as_update_result(result, name: str, w: np.ndarray):
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CallFailed(f"{name}() must return a pair (next_w, config), got {_describe(result)}")
+    next_w, config = result
+    if not isinstance(config, dict):
+        raise CallFailed(f"{name}() must return config as a dict, got {_describe(config)}")
+    if not isinstance(next_w, np.ndarray) and not np.isscalar(next_w):
+        raise CallFailed(f"{name}() must return next_w as an array, got {_describe(next_w)}")
+    next_w = np.asarray(next_w)
+    if next_w.shape != w.shape:
+        raise CallFailed(f"{name}() returned next_w of shape {next_w.shape}; w has shape {w.shape}")
+    return next_w, config
+
+
+def _update_entry(next_w, config) -> dict:
+    # The state comes first: a wrong velocity or cache is the cause, a wrong next_w the effect.
+    entry = dict(config)
+    entry["next_w"] = next_w
+    return entry
+
+
+def run_update_step(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """One call ``fn(w, dw, config)``; the trace holds next_w and every key of the config."""
+    name = case["function"]
+    w, dw = np.array(case["w"], dtype=float), np.array(case["dw"], dtype=float)
+    config = copy.deepcopy(case.get("config"))
+    next_w, config = _as_update_result(_call(fn, name, w, dw, config), name, w)
+    return [_update_entry(next_w, config)]
+
+
+def quadratic_gradient(problem: dict, w: np.ndarray, step: int) -> np.ndarray:
+    """Gradient of 0.5 w^T A w + b^T w, plus the step's row of ``noise`` when given."""
+    dw = np.asarray(problem["A"]) @ w + np.asarray(problem["b"])
+    if problem.get("noise") is not None:
+        dw = dw + np.asarray(problem["noise"])[step]
+    return dw
+
+
+def run_update_trajectory(fn: Callable, case: dict,
+                          functions: Mapping[str, Callable]) -> list[dict]:
+    """A training loop: ``steps`` calls on a quadratic problem, the config carried over.
+
+    Each call gets fresh copies of w, dw and the config the previous call returned, so
+    state kept anywhere but the returned config is lost, and in-place updates are safe.
+    With a ``schedule`` {"every": k, "factor": f} the loop multiplies
+    config["learning_rate"] by f before every k-th step, as a step-decay schedule does.
+    """
+    name = case["function"]
+    problem, schedule = case["problem"], case.get("schedule")
+    w = np.array(case["w0"], dtype=float)
+    config = copy.deepcopy(case.get("config"))
+    trace = []
+    for step in range(case["steps"]):
+        if schedule and step > 0 and step % schedule["every"] == 0:
+            if "learning_rate" not in config:
+                raise CallFailed(f"{name}() returned a config without 'learning_rate' at step {step}")
+            config["learning_rate"] = config["learning_rate"] * schedule["factor"]
+        dw = quadratic_gradient(problem, w, step)
+        result = _call(fn, name, w.copy(), dw, copy.deepcopy(config))
+        w, config = _as_update_result(result, name, w)
+        trace.append(_update_entry(w, config))
+    return trace
+
+
+def _as_outputs(result, name: str, outputs: list[str]) -> dict:
+    if len(outputs) == 1:
+        result = (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
+        raise CallFailed(f"{name}() must return ({', '.join(outputs)}), got {_describe(result)}")
+    return dict(zip(outputs, result))
+
+
+def run_call(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """One call ``fn(*args)`` on copies of the inputs; the trace holds the named outputs."""
+    name = case["function"]
+    result = _call(fn, name, *copy.deepcopy(case["args"]))
+    return [_as_outputs(result, name, case["outputs"])]
+
+
+def run_bn_forward(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """Calls ``out, cache = fn(x, gamma, beta, bn_param)``, one per entry of ``calls``.
+
+    One bn_param dict is carried through the calls, each setting its ``mode``, as a layer
+    used for several training batches and then for testing would; the trace holds ``out``
+    and the running statistics the function wrote into bn_param.
+    """
+    name = case["function"]
+    bn_param = copy.deepcopy(case["bn_param"])
+    trace = []
+    for call in case["calls"]:
+        bn_param["mode"] = call["mode"]
+        result = _call(fn, name, np.array(call["x"]), np.array(case["gamma"]),
+                       np.array(case["beta"]), bn_param)
+        entry = {"out": _as_outputs(result, name, ["out", "cache"])["out"]}
+        entry.update({k: bn_param[k] for k in ("running_mean", "running_var") if k in bn_param})
+        trace.append(entry)
+    return trace
+
+
+def run_bn_backward(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """``out, cache = forward(x, gamma, beta, bn_param)`` then ``fn(dout, cache)``.
+
+    The forward pass is the learner's own (``case["forward"]``), so any cache layout works.
+    """
+    name, forward = case["function"], case["forward"]
+    if forward not in functions:
+        raise CallFailed(f"{name}() needs {forward}() for its cache, and it is not defined")
+    result = _call(functions[forward], forward, np.array(case["x"]), np.array(case["gamma"]),
+                   np.array(case["beta"]), copy.deepcopy(case["bn_param"]))
+    cache = _as_outputs(result, forward, ["out", "cache"])["cache"]
+    result = _call(fn, name, np.array(case["dout"]), cache)
+    return [_as_outputs(result, name, ["dx", "dgamma", "dbeta"])]
+
+
+RUNNERS: dict[str, Callable[[Callable, dict, Mapping[str, Callable]], list[dict]]] = {
+    "update_step": run_update_step,
+    "update_trajectory": run_update_trajectory,
+    "call": run_call,
+    "bn_forward": run_bn_forward,
+    "bn_backward": run_bn_backward,
+}
+# Where a missing quantity should have been, for the message.
+CONTAINERS = {"update_step": "the returned config", "update_trajectory": "the returned config",
+              "bn_forward": "bn_param"}
+
+
+def run_case(fn: Callable, case: dict, functions: Mapping[str, Callable] | None = None
+             ) -> list[dict]:
+    return RUNNERS[case["kind"]](fn, case, functions or {})
+
+
+def eval_numerical_gradient_array(f: Callable, x: np.ndarray, df: np.ndarray,
+                                  h: float = 1e-5) -> np.ndarray:
+    """Centred differences: the gradient of sum(f(x) * df) with respect to x, shape of x.
+
+    f takes no argument and reads x, which is changed in place and restored.
+    """
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        index = it.multi_index
+        old = x[index]
+        x[index] = old + h
+        plus = np.array(f(), copy=True)
+        x[index] = old - h
+        minus = np.array(f(), copy=True)
+        x[index] = old
+        grad[index] = np.sum((plus - minus) * df) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def numerical_bn_backward(forward: Callable, case: dict) -> list[dict]:
+    """The expected trace of a bn_backward case: numerical gradients of ``forward``."""
+    x, gamma, beta = (np.array(case[k], dtype=float) for k in ("x", "gamma", "beta"))
+    dout = np.array(case["dout"], dtype=float)
+
+    def out():
+        return forward(x, gamma, beta, copy.deepcopy(case["bn_param"]))[0]
+
+    return [{"dx": eval_numerical_gradient_array(out, x, dout),
+             "dgamma": eval_numerical_gradient_array(out, gamma, dout),
+             "dbeta": eval_numerical_gradient_array(out, beta, dout)}]
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing traces.
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _align_signs(got: dict, want: dict, keys: list[str]) -> dict:
+    """Flip columns of every output in ``keys`` where the first one points the other way.
+
+    Principal components are defined up to sign, and eigen-solvers pick either; a learner's
+    choice is accepted when it is applied consistently to the training and the test data.
+    """
+    first = got.get(keys[0])
+    if not isinstance(first, np.ndarray) or first.ndim != 2 or \
+            np.shape(first) != np.shape(want.get(keys[0])):
+        return got
+    signs = np.where(np.sum(first * want[keys[0]], axis=0) < 0, -1.0, 1.0)
+    aligned = dict(got)
+    for key in keys:
+        value = got.get(key)
+        if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] == signs.size:
+            aligned[key] = value * signs
+    return aligned
+
+
+def _compare_value(got, want, tol: float) -> tuple[str | None, float | None]:
+    """(problem, error): problem is None when ``got`` matches ``want``."""
+    if isinstance(want, str) or want is None or isinstance(want, bool):
+        return (None, None) if got == want else (f"is {got!r}, expected {want!r}", None)
+    if isinstance(got, (str, dict, list, tuple)) or got is None:
+        return f"is {_describe(got)}, expected a number or an array", None
+    got_a, want_a = np.asarray(got), np.asarray(want)
+    if got_a.dtype.kind not in "biuf":
+        return f"has dtype {got_a.dtype}, expected numbers", None
+    if got_a.shape != want_a.shape:
+        return f"has shape {got_a.shape}, expected {want_a.shape}", None
+    if not np.all(np.isfinite(got_a)):
+        return "contains NaN or infinity", None
+    if isinstance(want, int) and not isinstance(want, bool):
+        return (None, 0.0) if got_a == want else (f"is {got!r}, expected {want}", None)
+    err = rel_error(got_a, want_a)
+    if err > tol:
+        return f"relative error {err:.1e} > tolerance {tol:.0e}", err
+    return None, err
+
+
+def compare_traces(function: str, case: dict, actual: list[dict], expected: list[dict],
+                   hints: dict[str, str] | None = None) -> Check:
+    tol = case.get("tol", DEFAULT_TOL)
+    description = case["description"]
+    hints = hints or {}
+    container = CONTAINERS.get(case["kind"], "the outputs")
+    for step, (got, want) in enumerate(zip(actual, expected)):
+        if case.get("sign_free"):
+            got = _align_signs(got, want, case["sign_free"])
+        for key, want_value in want.items():
+            if key not in got:
+                problem, err = f"is missing from {container}", None
+            else:
+                problem, err = _compare_value(got[key], want_value, tol)
+            if problem is None:
+                continue
+            where = f" at step {step + 1} of {len(expected)}" if len(expected) > 1 else ""
+            hint = hints.get(key, hints.get("*", ""))
+            message = f"{function}: {key} {problem}{where} ({description})."
+            return Check(function, description, False, message, hint, key, step + 1, err, tol)
+    return Check(function, description, True, f"{function}: ok ({description}).", tol=tol)
+
+
+def check_case(fn: Callable, case: dict, expected: list[dict],
+               hints: dict[str, str] | None = None,
+               functions: Mapping[str, Callable] | None = None) -> Check:
+    """Drive ``fn`` through ``case`` and compare with the expected trace.
+
+    ``functions`` holds the learner's other functions, for cases that need one (a backward
+    pass needs its forward pass's cache).
+    """
+    function = case["function"]
+    try:
+        actual = run_case(fn, case, functions)
+    except CallFailed as exc:
+        return Check(function, case["description"], False, f"{exc} ({case['description']}).")
+    return compare_traces(function, case, actual, expected, hints)
+
+
+# ---------------------------------------------------------------------------------------
+# Cases and traces as readable JSON: arrays keep their dtype, shape and exact values
+# (Python writes the shortest repr that reads back to the same float).
+
+def to_json(value) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.ravel().tolist(), "dtype": str(value.dtype),
+                "shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def from_json(value) -> Any:
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.array(value["__array__"], dtype=value["dtype"]).reshape(value["shape"])
+        return {k: from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# The learner's side: answer cells of a notebook, and the visible cases shipped beside it.
+
+HERE = Path(__file__).absolute().parent  # not resolve(): the folder it was copied or linked into
+VISIBLE_CASES = "visible_cases.json"
+
+
+def cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def answer_cells(nb: dict) -> list[tuple[str, str]]:
+    """(grade_id, source) of every nbgrader answer cell, in notebook order.
+
+    A duplicated cell appears twice: executed in order, the last definition wins, as when
+    the notebook runs top to bottom. Malformed cells are skipped, not fatal.
+    """
+    cells = []
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata")
+        nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+        if isinstance(nbgrader, dict) and nbgrader.get("solution") and nbgrader.get("grade_id"):
+            cells.append((str(nbgrader["grade_id"]), cell_source(cell)))
+    return cells
+
+
+def load_visible(folder: Path = HERE) -> dict:
+    with open(Path(folder) / VISIBLE_CASES, encoding="utf-8") as f:
+        return from_json(json.load(f))
+
+
+def visible_checks(name: str, fn: Callable, folder: Path = HERE,
+                   functions: Mapping[str, Callable] | None = None) -> list[Check]:
+    spec = load_visible(folder)["functions"][name]
+    return [check_case(fn, case, case["expected"], spec["hints"], functions)
+            for case in spec["cases"]]
+
+
+def distinct_failures(checks: list[Check]) -> list[str]:
+    """Failure messages; those that differ only in the case they name are shown once."""
+    groups: dict[str, list[str]] = {}
+    for check in checks:
+        if check.passed:
+            continue
+        suffix = f" ({check.case})."
+        key = check.message[:-len(suffix)] if check.message.endswith(suffix) else check.message
+        groups.setdefault(key, []).append(check.message)
+    return [messages[0] if len(messages) == 1 else f"{key} (in {len(messages)} cases)."
+            for key, messages in groups.items()]
+
+
+def distinct_hints(checks: list[Check]) -> list[str]:
+    return list(dict.fromkeys(c.hint for c in checks if c.hint and not c.passed))
+
+
+def explain(checks: list[Check]) -> str:
+    """The failures' messages, then each distinct hint once."""
+    return "\n".join(distinct_failures(checks) + [f"Hint: {h}" for h in distinct_hints(checks)])
+
+
+def check_visible(name: str, fn: Callable, **functions: Callable) -> None:
+    """Run the visible cases for ``name``; print a summary or raise AssertionError.
+
+    Name any other function a case needs, e.g. ``batchnorm_forward=batchnorm_forward``.
+    """
+    checks = visible_checks(name, fn, HERE, functions)
+    if not all(c.passed for c in checks):
+        raise AssertionError(explain(checks))
+    print(f"{name}: all {len(checks)} visible checks passed.")
