@@ -2,8 +2,8 @@
 
     read the notebook (submission.py) -> answer cells by grade_id
     -> start the sandbox with that code (sandbox/process.py)
-    -> drive every case through a proxy to the learner's function (kit/checks.py)
-    -> compare with the reference's traces (reference.py)
+    -> drive every case through the learner's function inside the sandbox (kit/checks.py)
+    -> compare the traces with the reference's in the grader (reference.py, kit/checks.py)
     -> typed results (results.py)
 
 The grader's process holds the cases, the reference and the comparisons; the sandbox holds
@@ -14,28 +14,38 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .kit.checks import Check, check_case
+from .kit.checks import Check, compare_traces
 from .reference import expected_traces
 from .results import FunctionResult, GroupResult, SubmissionResult
-from .sandbox.process import Limits, Sandbox, SandboxFailure
+from .sandbox.process import CaseFailed, LearnerError, Limits, Sandbox, SandboxFailure
 from .submission import read_submission
 from .suite import FunctionSpec, Suite
 
 
+def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict,
+                      expected: list[dict]) -> Check:
+    description = case["description"]
+    try:
+        actual = sandbox.run_case(spec.name, case)
+    except CaseFailed as exc:
+        return Check(spec.name, description, False, f"{exc} ({description}).")
+    except LearnerError as exc:
+        detail = f"\n{exc.detail}" if exc.detail else ""
+        return Check(spec.name, description, False,
+                     f"{spec.name}() raised {exc}{detail} ({description}).")
+    except SandboxFailure as exc:
+        return Check(spec.name, description, False, f"{spec.name}(): {exc} ({description}).")
+    return compare_traces(spec.name, case, actual, expected, spec.hints)
+
+
 def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict,
-                    problem: str | None, functions: dict) -> FunctionResult:
+                    problem: str | None) -> FunctionResult:
     groups = []
     for group in spec.groups:
-        checks = []
-        for i, case in enumerate(group.cases if problem is None else ()):
-            try:
-                checks.append(check_case(functions[spec.name], case,
-                                         expected[spec.name, group.id, i], spec.hints, functions))
-            except SandboxFailure as exc:
-                checks.append(Check(spec.name, case["description"], False,
-                                    f"{spec.name}(): {exc} ({case['description']})."))
+        checks = tuple(_check_in_sandbox(sandbox, spec, case, expected[spec.name, group.id, i])
+                       for i, case in enumerate(group.cases if problem is None else ()))
         groups.append(GroupResult(group.grade_id(spec.name), group.summary, group.points,
-                                  group.hidden, tuple(checks)))
+                                  group.hidden, checks))
     return FunctionResult(spec.name, tuple(groups), problem)
 
 
@@ -84,11 +94,10 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
             except SandboxFailure as exc:
                 load_failure = f"the answer cells could not be loaded: {exc}"
                 result.problems.append(load_failure)
-        proxies = {name: sandbox.proxy(name) for name in names if name in defined}
         for spec in suite.functions:
             problem = _function_problem(spec.name, submission, defined, sandbox.cell_errors,
                                         load_failure)
-            function = _grade_function(spec, sandbox, expected, problem, proxies)
+            function = _grade_function(spec, sandbox, expected, problem)
             if spec.name in submission.notes:
                 function = FunctionResult(function.name, function.groups,
                                           "; ".join(filter(None, [submission.notes[spec.name],

@@ -57,7 +57,8 @@ def notebook_signature(path: Path, outputs: bool) -> list:
     for cell in nb["cells"]:
         entry = [cell["cell_type"], "".join(cell["source"]), cell["metadata"].get("nbgrader")]
         if outputs and cell["cell_type"] == "code":
-            entry.append([o["output_type"] for o in cell["outputs"]])
+            # a kernel may split one print's text into several stream messages
+            entry.append(sorted({o["output_type"] for o in cell["outputs"]}))
             entry.append(sum("image/png" in o.get("data", {}) for o in cell["outputs"]))
         cells.append(entry)
     return cells

@@ -14,7 +14,7 @@ import pytest
 HERE = Path(__file__).absolute().parent  # not resolve(): the folder it was copied or linked into
 sys.path.insert(0, str(HERE))
 
-from checks import answer_cells, explain, load_visible, visible_checks  # noqa: E402
+from checks import answer_cells, cell_filename, explain, load_visible, visible_checks  # noqa: E402
 
 VISIBLE = load_visible(HERE)
 NOTEBOOK = HERE / VISIBLE["notebook"]
@@ -31,7 +31,7 @@ def learner_code():
     exec(VISIBLE["prelude"], namespace)
     for grade_id, source in answer_cells(nb):
         try:
-            exec(compile(source, f"<{NOTEBOOK.name}: cell {grade_id}>", "exec"), namespace)
+            exec(compile(source, cell_filename(grade_id), "exec"), namespace)
             errors.pop(grade_id, None)
         except Exception as exc:
             errors[grade_id] = f"{type(exc).__name__}: {exc}"

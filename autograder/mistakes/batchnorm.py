@@ -134,6 +134,8 @@ def batchnorm_backward_alt(dout, cache):
 )
 
 ALTERNATIVES = (
+    Variant("batchnorm_backward", "without the variance-to-mean term",
+            "dmean = -sum(dx_hat) / std only: the dropped term is zero", backward()),
     Variant("batchnorm_backward", "with the variance-to-mean term",
             "dmean includes dvar * mean(-2 * centred), which is zero",
             backward(var_to_mean=" + dvar * np.mean(-2 * centred, axis=0)")),

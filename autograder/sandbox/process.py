@@ -28,7 +28,9 @@ from pathlib import Path
 from . import wire
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "wire.py")
+# What the worker runs: itself, the wire format, and the checks learners also have.
+WORKER_FILES = {"worker.py": HERE / "worker.py", "wire.py": HERE / "wire.py",
+                "checks.py": HERE.parent / "kit" / "checks.py"}
 SANDBOX_DIR = "/sandbox"
 WORKER_DIR = "/worker"
 
@@ -37,10 +39,13 @@ WORKER_DIR = "/worker"
 class Limits:
     """Per-submission limits on the learner's code."""
 
-    call_seconds: float = 10.0   # wall clock for one call, and for loading the cells
+    call_seconds: float = 10.0   # wall clock for one request (a case, a call, loading cells)
+    submission_seconds: float = 120.0  # wall clock for all requests of one submission
     cpu_seconds: int = 120       # CPU time of one worker process
     memory_bytes: int = 2 * 2**30
     output_bytes: int = 16 * 2**20  # what the learner's code may print, and any file it writes
+    scratch_bytes: int = 64 * 2**20  # the sandbox's writable folders (bubblewrap only)
+    processes: int = 64          # processes and threads of the sandbox's user
     restarts: int = 4            # workers started again after one died, per submission
 
 
@@ -56,6 +61,10 @@ class SandboxFailure(Exception):
     """The worker died, hung, or broke the protocol: the verdict names which."""
 
 
+class CaseFailed(Exception):
+    """The learner's function raised or returned something unusable while driven by a case."""
+
+
 def isolation_available() -> str:
     return "bubblewrap" if shutil.which("bwrap") else "rlimits"
 
@@ -65,8 +74,10 @@ def _python_roots() -> list[str]:
     return sorted(roots)
 
 
-def _bwrap_command(scratch: Path, python: str) -> list[str]:
-    command = ["bwrap", "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
+def _bwrap_command(scratch: Path, python: str, limits: Limits) -> list[str]:
+    # Mount order matters: a tmpfs laid over a path hides the binds made beneath it.
+    size = str(limits.scratch_bytes)
+    command = ["bwrap", "--size", size, "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
     for link in ("lib", "lib64", "bin"):
         if os.path.islink(f"/{link}"):
             command += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
@@ -75,10 +86,10 @@ def _bwrap_command(scratch: Path, python: str) -> list[str]:
     for root in _python_roots():
         command += ["--ro-bind", root, root]
     for name in WORKER_FILES:
-        command += ["--ro-bind", str(HERE / name), f"{WORKER_DIR}/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch), SANDBOX_DIR,
+        command += ["--ro-bind", str(scratch / name), f"{WORKER_DIR}/{name}"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", SANDBOX_DIR,
                 "--chdir", SANDBOX_DIR, "--unshare-all", "--die-with-parent", "--new-session",
-                "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
+                "--cap-drop", "ALL", "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
     for key, value in _worker_env().items():
         command += ["--setenv", key, value]
     return command + [python, "-I", f"{WORKER_DIR}/worker.py"]
@@ -99,6 +110,7 @@ class Sandbox:
         self.isolation = isolation or isolation_available()
         self.cell_errors: dict[str, str] = {}
         self.restarts_left = limits.restarts
+        self._deadline = time.monotonic() + limits.submission_seconds
         self._proc: subprocess.Popen | None = None
         self._scratch: Path | None = None
 
@@ -112,18 +124,17 @@ class Sandbox:
         self._scratch = Path(tempfile.mkdtemp(prefix="learner-"))
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        python = os.path.realpath(sys.executable)
+        for name, path in WORKER_FILES.items():
+            shutil.copy(path, self._scratch / name)
+        limits = self.limits
         if self.isolation == "bubblewrap":
-            command = _bwrap_command(self._scratch, sys.executable)
+            command = _bwrap_command(self._scratch, sys.executable, limits)
             env = {}
         else:
-            for name in WORKER_FILES:
-                shutil.copy(HERE / name, self._scratch / name)
-            command = [python, "-I", str(self._scratch / "worker.py")]
+            command = [os.path.realpath(sys.executable), "-I", str(self._scratch / "worker.py")]
             env = {"HOME": str(self._scratch), **_worker_env()}
-        limits = self.limits
         command += [str(to_worker_r), str(from_worker_w), str(limits.memory_bytes),
-                    str(limits.cpu_seconds), str(limits.output_bytes)]
+                    str(limits.cpu_seconds), str(limits.output_bytes), str(limits.processes)]
         log = open(self._scratch / "output.log", "wb")
         try:
             self._proc = subprocess.Popen(
@@ -169,27 +180,33 @@ class Sandbox:
 
     # -- calls -------------------------------------------------------------------------
 
+    def _ask(self, body: dict, what: str) -> dict:
+        """Send a request to a live worker (starting one if needed) and check the reply."""
+        if not self.alive():
+            if self._proc is not None:
+                self.close()
+                if self.restarts_left <= 0:
+                    raise SandboxFailure("the learner's process died too often; no more "
+                                         "calls are made for this submission")
+                self.restarts_left -= 1
+            self.start()
+        reply = self._request(body, what=what)
+        if not isinstance(reply, dict) or not ({"result", "error", "trace", "failed"} & set(reply)):
+            self._fail(f"the worker sent a malformed reply to {what}")
+        if "error" in reply:
+            error = reply["error"] if isinstance(reply["error"], dict) else {}
+            raise LearnerError(str(error.get("type", "Error")), str(error.get("message", "")),
+                               str(error.get("traceback", "")))
+        return reply
+
     def call(self, name: str, *args):
         """Call the learner's ``name(*args)``; raises LearnerError or SandboxFailure.
 
         Like a local call, changes the function makes to a dict argument are seen by the
         caller afterwards (arrays changed in place are not copied back).
         """
-        if not self.alive():
-            if self._proc is not None:
-                self.close()
-                if self.restarts_left <= 0:
-                    raise SandboxFailure("the worker died too often; no more calls are made")
-                self.restarts_left -= 1
-            self.start()
-        reply = self._request({"op": "call", "fn": name, "args": list(args)},
-                              what=f"the call to {name}()")
-        if not isinstance(reply, dict) or not ({"result", "error"} & set(reply)):
-            self._fail(f"the worker sent a malformed reply to the call to {name}()")
-        if "error" in reply:
-            error = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise LearnerError(str(error.get("type", "Error")), str(error.get("message", "")),
-                               str(error.get("traceback", "")))
+        reply = self._ask({"op": "call", "fn": name, "args": list(args)},
+                          what=f"the call to {name}()")
         changed = reply.get("dicts")
         for index, arg in enumerate(args):
             if isinstance(arg, dict) and isinstance(changed, dict) and \
@@ -198,12 +215,19 @@ class Sandbox:
                 arg.update(changed[str(index)])
         return reply["result"]
 
-    def proxy(self, name: str):
-        """A callable that the checks use as if it were the learner's function."""
-        def call(*args):
-            return self.call(name, *args)
-        call.__name__ = name
-        return call
+    def run_case(self, name: str, case: dict) -> list[dict]:
+        """The trace of the learner's ``name`` driven through ``case`` inside the sandbox.
+
+        Raises CaseFailed when the learner's function raised or returned something the
+        case cannot use, LearnerError when it is not defined, SandboxFailure when the
+        worker died or hung. The trace is plain data: the caller compares it.
+        """
+        reply = self._ask({"op": "case", "fn": name, "case": case}, what=f"{name}() on a case")
+        if "failed" in reply:
+            raise CaseFailed(str(reply["failed"]))
+        if not isinstance(reply.get("trace"), list):
+            self._fail(f"the worker sent a malformed trace for {name}()")
+        return reply["trace"]
 
     def _fail(self, reason: str):
         output = self._output_tail()
@@ -234,7 +258,10 @@ class Sandbox:
             self._to_worker.flush()
         except (BrokenPipeError, OSError):
             self._fail(self._death(what))
-        deadline = time.monotonic() + self.limits.call_seconds
+        if time.monotonic() >= self._deadline:
+            self._fail(f"the submission used up its {self.limits.submission_seconds:g} s of "
+                       f"grading time before {what}")
+        deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
         try:
             return wire.read_message(lambda n: self._read_exact(n, deadline, what))
         except wire.WireError as exc:
@@ -247,6 +274,10 @@ class Sandbox:
             while remaining:
                 timeout = deadline - time.monotonic()
                 if timeout <= 0 or not selector.select(timeout):
+                    if deadline >= self._deadline:
+                        self._fail(f"the submission used up its "
+                                   f"{self.limits.submission_seconds:g} s of grading time "
+                                   f"during {what}")
                     self._fail(f"{what} took longer than {self.limits.call_seconds:g} s "
                                f"and was stopped")
                 chunk = os.read(self._from_worker, min(remaining, 1 << 20))

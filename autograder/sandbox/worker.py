@@ -1,47 +1,66 @@
 """The call server that runs inside the sandbox beside the learner's code.
 
-Started as ``python -I worker.py IN_FD OUT_FD MEMORY CPU FSIZE``; it lowers its own resource
-limits to those numbers before it runs any learner code. It reads one ``load`` request with the
-answer cells, executes each cell on its own (so a broken cell costs only its function),
-then answers ``call`` requests until its input closes. Replies carry plain data only
-(see wire.py). Whatever the learner's code prints goes to stdout and stderr, never into
-the replies. This process trusts nothing and is trusted by nothing: the grader checks
-every reply.
+Started as ``python -I worker.py IN_FD OUT_FD MEMORY CPU FSIZE NPROC``; it lowers its own
+resource limits to those numbers before it runs any learner code. It reads one ``load``
+request with the answer cells, executes each cell on its own (so a broken cell costs only
+its function), then answers requests until its input closes:
+
+* ``case``: drive a function through one case with the checks' own runner (checks.py, the
+  file learners have) and reply with the trace, so a 60-step trajectory is one round trip;
+* ``call``: call one function once and reply with its result.
+
+Replies carry plain data only (see wire.py). Whatever the learner's code prints goes to
+stdout and stderr, never into the replies. This process trusts nothing and is trusted by
+nothing: the grader checks every reply, and compares traces in its own process.
 """
 import linecache
 import os
 import resource
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
 import wire  # noqa: E402
-
-
-def cell_filename(grade_id: str) -> str:
-    return f"<answer cell {grade_id}>"
 
 
 def load_cells(prelude: str, cells: list, namespace: dict) -> dict:
     exec(prelude, namespace)
     status = {}
     for grade_id, source in cells:
-        filename = cell_filename(grade_id)
+        filename = checks.cell_filename(grade_id)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         try:
             exec(compile(source, filename, "exec"), namespace)
             status[grade_id] = None
-        except BaseException:  # noqa: B036 - SystemExit in a cell is the learner's error too
-            status[grade_id] = learner_traceback()
+        except BaseException as exc:  # noqa: B036 - SystemExit in a cell is the learner's error too
+            status[grade_id] = checks.learner_traceback(exc)
     return status
 
 
-def learner_traceback() -> str:
-    """The traceback without this file's frames: the learner sees only their own code."""
-    kind, exc, tb = sys.exc_info()
-    frames = [f for f in traceback.extract_tb(tb) if f.filename.startswith("<answer cell")]
-    lines = traceback.format_list(frames) + traceback.format_exception_only(kind, exc)
-    return "".join(lines).strip()
+def error_reply(exc: BaseException) -> dict:
+    return {"error": {"type": checks.safe_text(type(exc).__name__, 200),
+                      "message": checks.safe_text(exc, 2000),
+                      "traceback": checks.learner_traceback(exc)[-4000:]}}
+
+
+def handle(request: dict, namespace: dict) -> dict:
+    if request["op"] == "load":
+        status = load_cells(request["prelude"], request["cells"], namespace)
+        return {"cells": status, "defined": sorted(n for n in status if callable(namespace.get(n)))}
+    fn = namespace.get(request["fn"])
+    if not callable(fn):
+        return {"error": {"type": "NameError",
+                          "message": f"no function named {request['fn']}() is defined"}}
+    if request["op"] == "case":
+        try:
+            return {"trace": checks.run_case(fn, request["case"], namespace)}
+        except checks.CallFailed as exc:
+            return {"failed": checks.safe_text(exc, 6000)}
+    result = fn(*request["args"])
+    # Dicts the function changed in place travel back: the caller sees the same effect as
+    # a call in its own process.
+    return {"result": result,
+            "dicts": {str(i): a for i, a in enumerate(request["args"]) if isinstance(a, dict)}}
 
 
 def serve(inp, out) -> None:
@@ -51,49 +70,33 @@ def serve(inp, out) -> None:
             raise EOFError
         return data
 
-    def reply(body) -> None:
-        try:
-            message = wire.pack(body)
-        except wire.WireError as exc:
-            message = wire.pack({"error": {"type": "UnsendableResult", "message": str(exc)}})
-        out.write(message)
-        out.flush()
-
     namespace = {"__name__": "__main__"}
     while True:
         try:
             request = wire.read_message(read_exact)
         except EOFError:
             return
-        if request["op"] == "load":
-            status = load_cells(request["prelude"], request["cells"], namespace)
-            defined = sorted(name for name in status if callable(namespace.get(name)))
-            reply({"cells": status, "defined": defined})
-            continue
-        fn = namespace.get(request["fn"])
-        if not callable(fn):
-            reply({"error": {"type": "NameError",
-                             "message": f"no function named {request['fn']}() is defined"}})
-            continue
         try:
-            result = fn(*request["args"])
+            body = handle(request, namespace)
         except BaseException as exc:  # noqa: B036 - sys.exit() inside a call is an answer too
-            reply({"error": {"type": type(exc).__name__, "message": str(exc)[:2000],
-                             "traceback": learner_traceback()[-4000:]}})
-            continue
-        # Dicts the function changed in place travel back, as bn_param's running averages
-        # must: the caller sees the same effect as a call in its own process.
-        reply({"result": result,
-               "dicts": {str(i): a for i, a in enumerate(request["args"]) if isinstance(a, dict)}})
+            body = error_reply(exc)
+        try:
+            message = wire.pack(body)
+        except Exception as exc:  # an unsendable result, or one that breaks the encoder
+            message = wire.pack({"error": {"type": "UnsendableResult",
+                                           "message": checks.safe_text(exc, 2000)}})
+        out.write(message)
+        out.flush()
 
 
-def limit_self(memory: int, cpu: int, fsize: int) -> None:
+def limit_self(memory: int, cpu: int, fsize: int, nproc: int) -> None:
     for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
-                         (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0)):
+                         (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0),
+                         (resource.RLIMIT_NPROC, nproc)):
         resource.setrlimit(which, (value, value))
 
 
 if __name__ == "__main__":
-    in_fd, out_fd, memory, cpu, fsize = map(int, sys.argv[1:6])
-    limit_self(memory, cpu, fsize)
+    in_fd, out_fd, memory, cpu, fsize, nproc = map(int, sys.argv[1:7])
+    limit_self(memory, cpu, fsize, nproc)
     serve(os.fdopen(in_fd, "rb"), os.fdopen(out_fd, "wb"))

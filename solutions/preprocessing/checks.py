@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -57,24 +58,47 @@ class CallFailed(Exception):
 # ---------------------------------------------------------------------------------------
 # Driving a function: one runner per case kind, each returning a trace.
 
+def cell_filename(grade_id: str) -> str:
+    """The name tracebacks give an answer cell's code."""
+    return f"<answer cell {grade_id}>"
+
+
+def safe_text(value, limit: int) -> str:
+    """str(value), cut to ``limit`` characters; a hostile __str__ cannot break a verdict."""
+    try:
+        text = str(value)
+    except BaseException:  # noqa: B036 - whatever __str__ raises, the verdict stands
+        text = f"<an object of type {type(value).__name__} that cannot be shown>"
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def learner_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` through the answer cells only: the learner's own lines."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith("<answer cell")]
+    lines = traceback.format_list(frames) + [f"{type(exc).__name__}: {safe_text(exc, 2000)}"]
+    return "".join(lines).strip()
+
+
 def _call(fn: Callable, name: str, *args):
     try:
         with np.errstate(all="ignore"):
             return fn(*args)
     except CallFailed:
         raise
-    except Exception as exc:  # the learner's own error, reported as the verdict
-        # A sandbox proxy raises an error carrying the learner's exception type as `kind`
+    except (Exception, SystemExit) as exc:  # the learner's own error, reported as the verdict
+        # A sandbox call raises an error carrying the learner's exception type as `kind`
         # and their traceback as `detail`; a local call raises the exception itself.
         kind = getattr(exc, "kind", type(exc).__name__)
-        text = str(exc) if not hasattr(exc, "kind") else str(exc).partition(": ")[2]
+        text = safe_text(exc, 2000)
+        text = text.partition(": ")[2] if hasattr(exc, "kind") else text
         if kind == "NotImplementedError":
             raise CallFailed(f"{name}() raised NotImplementedError: the answer cell is still "
                              f"the stub; replace `raise NotImplementedError()` with your "
                              f"code") from exc
-        message = f"{name}() raised {kind}" + (f": {text}" if text else "")
-        detail = getattr(exc, "detail", "")
-        raise CallFailed(message + (f"\n{detail}" if detail else "")) from exc
+        detail = getattr(exc, "detail", None) or learner_traceback(exc)
+        raise CallFailed(f"{name}() raised {kind}" + (f": {text}" if text else "")
+                         + (f"\n{detail}" if "File " in detail else "")) from exc
 
 
 def _as_update_result(result, name: str, w: np.ndarray):
@@ -297,6 +321,10 @@ def compare_traces(function: str, case: dict, actual: list[dict], expected: list
     description = case["description"]
     hints = hints or {}
     container = CONTAINERS.get(case["kind"], "the outputs")
+    if not isinstance(actual, list) or len(actual) != len(expected) or \
+            not all(isinstance(step, dict) for step in actual):
+        return Check(function, description, False, f"{function}: the run produced "
+                     f"{_describe(actual)}, not {len(expected)} steps ({description}).")
     for step, (got, want) in enumerate(zip(actual, expected)):
         if case.get("sign_free"):
             got = _align_signs(got, want, case["sign_free"])
