@@ -35,20 +35,33 @@ def raw_message(body, arrays=()):
     return wire.read_message(stream.read)
 
 
-def test_a_pickled_array_is_refused():
-    buffer = io.BytesIO()
-    np.save(buffer, np.array([object()]), allow_pickle=True)
-    with pytest.raises(wire.WireError):
-        raw_message({"$nd": 0}, [buffer.getvalue()])
+@pytest.mark.parametrize("dtype", ["|O", "<U3", "|V8", ">f8", "<c16", "float64"])
+def test_arrays_of_other_dtypes_are_refused(dtype):
+    with pytest.raises(wire.WireError, match="refused"):
+        raw_message({"$nd": 0, "dtype": dtype, "shape": [1]}, [b"\0" * 16])
 
 
-def test_a_raw_pickle_is_refused():
-    with pytest.raises(wire.WireError):
-        raw_message({"$nd": 0}, [pickle.dumps([1, 2])])
+def test_a_pickle_in_place_of_an_array_is_refused():
+    with pytest.raises(wire.WireError, match="does not match"):
+        raw_message({"$nd": 0, "dtype": "<f8", "shape": [2]}, [pickle.dumps([1, 2])])
 
 
-@pytest.mark.parametrize("body", [{"$nd": 5}, {"$tuple": 3}, {"$eval": "1"}, {"a": 1, "b": 2},
-                                  {"$float": "1e400"}])
+def test_an_object_array_cannot_be_sent():
+    with pytest.raises(wire.WireError, match="dtype object"):
+        wire.pack(np.array([object()]))
+
+
+def test_deep_nesting_is_refused():
+    body = 1
+    for _ in range(wire.MAX_DEPTH + 5):
+        body = [body]
+    with pytest.raises(wire.WireError, match="nested"):
+        raw_message(body)
+
+
+@pytest.mark.parametrize("body", [{"$nd": 5, "dtype": "<f8", "shape": [1]}, {"$tuple": 3},
+                                  {"$eval": "1"}, {"a": 1, "b": 2}, {"$float": "1e400"},
+                                  {"$nd": 0, "dtype": "<f8", "shape": [-1]}])
 def test_malformed_tags_are_refused(body):
     with pytest.raises(wire.WireError):
         raw_message(body)

@@ -1,15 +1,17 @@
 """The message format between the grader and the sandboxed worker.
 
 A message is a 4-byte big-endian length, a JSON header of that length, then the raw
-bytes of the arrays it refers to. Arrays travel as .npy files and are loaded with
-``allow_pickle=False``; everything else must be JSON. Nothing is ever unpickled or
-evaluated. Both sides import this file: the worker from its read-only copy in the sandbox.
+bytes of the arrays it refers to. An array travels as its little-endian buffer, with its
+dtype (from a short list of number types) and shape in the header; everything else must be
+JSON. Nothing is ever unpickled or evaluated, and no object array can be expressed. (A .npy
+file per array would carry the same information; parsing its header cost more than the
+rest of a trajectory's grading.) Both sides import this file: the worker from its read-only
+copy in the sandbox.
 
-Tagged values inside the header: ``{"$nd": i}`` is the i-th array, ``{"$tuple": [...]}``
-a tuple, ``{"$dict": {...}}`` a dict with string keys, ``{"$float": "nan"}`` a
-non-finite float. Plain JSON values stand for themselves.
+Tagged values inside the header: ``{"$nd": i, "dtype": "<f8", "shape": [2, 3]}`` is the
+i-th array, ``{"$tuple": [...]}`` a tuple, ``{"$dict": {...}}`` a dict with string keys,
+``{"$float": "nan"}`` a non-finite float. Plain JSON values stand for themselves.
 """
-import io
 import json
 import math
 import struct
@@ -17,8 +19,12 @@ import struct
 import numpy as np
 
 MAX_HEADER = 8 * 2**20
-MAX_ARRAY_BYTES = 256 * 2**20
+MAX_ARRAY_BYTES = 64 * 2**20
+MAX_DEPTH = 64  # nesting of lists, tuples and dicts
 ARRAY_KINDS = "biuf"  # bool, signed and unsigned int, float: nothing that can hold objects
+DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+    np.uint64, np.float16, np.float32, np.float64)}
 
 
 class WireError(Exception):
@@ -35,10 +41,9 @@ def encode(value, arrays: list) -> object:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in ARRAY_KINDS:
             raise WireError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(value).view(np.ndarray), allow_pickle=False)
-        arrays.append(buffer.getvalue())
-        return {"$nd": len(arrays) - 1}
+        plain = np.ascontiguousarray(value.view(np.ndarray), dtype=value.dtype.newbyteorder("<"))
+        arrays.append(plain.tobytes())
+        return {"$nd": len(arrays) - 1, "dtype": plain.dtype.str, "shape": list(plain.shape)}
     if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
         return encode(value.item(), arrays)
     if isinstance(value, tuple):
@@ -52,35 +57,40 @@ def encode(value, arrays: list) -> object:
     raise WireError(f"a value of type {type(value).__name__} cannot be sent")
 
 
-def decode(value, arrays: list[bytes]):
+def decode(value, arrays: list[bytes], depth: int = 0):
+    if depth > MAX_DEPTH:
+        raise WireError(f"values nested more than {MAX_DEPTH} deep")
     if isinstance(value, list):
-        return [decode(v, arrays) for v in value]
+        return [decode(v, arrays, depth + 1) for v in value]
     if not isinstance(value, dict):
         return value
+    if "$nd" in value:
+        return load_array(value, arrays)
     if len(value) != 1:
         raise WireError("malformed tagged value")
     (tag, body), = value.items()
-    if tag == "$nd":
-        if not isinstance(body, int) or not 0 <= body < len(arrays):
-            raise WireError("reference to a missing array")
-        return load_array(arrays[body])
     if tag == "$tuple" and isinstance(body, list):
-        return tuple(decode(v, arrays) for v in body)
+        return tuple(decode(v, arrays, depth + 1) for v in body)
     if tag == "$dict" and isinstance(body, dict):
-        return {str(k): decode(v, arrays) for k, v in body.items()}
+        return {str(k): decode(v, arrays, depth + 1) for k, v in body.items()}
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
     raise WireError(f"malformed tagged value {tag!r}")
 
 
-def load_array(raw: bytes) -> np.ndarray:
-    try:
-        array = np.load(io.BytesIO(raw), allow_pickle=False)
-    except Exception as exc:
-        raise WireError(f"not a valid .npy array: {exc}") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in ARRAY_KINDS:
-        raise WireError(f"array of dtype {getattr(array, 'dtype', '?')} refused")
-    return array.view(np.ndarray)
+def load_array(tag: dict, arrays: list[bytes]) -> np.ndarray:
+    index, dtype, shape = tag.get("$nd"), tag.get("dtype"), tag.get("shape")
+    if set(tag) != {"$nd", "dtype", "shape"} or not isinstance(index, int) or \
+            not 0 <= index < len(arrays):
+        raise WireError("reference to a missing array")
+    if dtype not in DTYPES:
+        raise WireError(f"array of dtype {dtype!r} refused: numbers only")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise WireError("malformed array shape")
+    raw = arrays[index]
+    if len(raw) != DTYPES[dtype].itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise WireError("array size does not match its shape")
+    return np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(shape).copy()
 
 
 def pack(body) -> bytes:
@@ -109,5 +119,10 @@ def read_message(read_exact) -> object:
     if length > MAX_HEADER:
         raise WireError(f"header of {length} bytes is over the {MAX_HEADER}-byte limit")
     body, sizes = unpack_header(read_exact(length))
-    arrays = [read_exact(n) for n in sizes]
-    return decode(body, arrays)
+    payload = read_exact(sum(sizes)) if sizes else b""
+    offsets = np.cumsum([0] + sizes).tolist()
+    arrays = [payload[a:b] for a, b in zip(offsets, offsets[1:])]
+    try:
+        return decode(body, arrays)
+    except RecursionError:
+        raise WireError("values nested too deep") from None
