@@ -16,23 +16,21 @@ from .sandbox.process import isolation_available
 from .suites import SUITES
 
 
-def score_table(results: list[SubmissionResult]) -> str:
-    assignments = sorted({r.assignment for r in results})
-    students = sorted({r.student for r in results})
-    by_key = {(r.student, r.assignment): r for r in results}
+def score_table(rows: list[tuple[str, str, float, float]]) -> str:
+    """One line per student, one column per assignment: score/max."""
+    assignments = sorted({r[1] for r in rows})
+    students = sorted({r[0] for r in rows})
+    cells = {(student, assignment): f"{score:g}/{top:g}" for student, assignment, score, top in rows}
     width = max([len("student")] + [len(s) for s in students])
     lines = ["  ".join(["student".ljust(width)] + [a.rjust(14) for a in assignments])]
     for student in students:
-        cells = []
-        for assignment in assignments:
-            r = by_key.get((student, assignment))
-            cells.append(f"{r.score:g}/{r.max_score:g}".rjust(14) if r else "-".rjust(14))
-        lines.append("  ".join([student.ljust(width)] + cells))
+        lines.append("  ".join([student.ljust(width)] + [cells.get((student, a), "-").rjust(14)
+                                                        for a in assignments]))
     return "\n".join(lines)
 
 
 def cmd_grade(args) -> int:
-    from .batch import grade_batch
+    from .batch import grade_batch, recorded_scores
 
     submitted = Path(args.submitted)
     if not submitted.is_dir():
@@ -49,12 +47,15 @@ def cmd_grade(args) -> int:
             print(f"\rgraded {len(done)} submissions", end="", file=sys.stderr, flush=True)
 
     results = grade_batch(submitted, Path(args.out), suites, db_url, workers=args.workers,
-                          progress=progress)
+                          progress=progress, force=args.force)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(score_table(results))
+    rows = recorded_scores(Path(args.out), submitted, suites)
+    print(score_table(rows))
     isolation = sorted({r.isolation for r in results}) or [isolation_available()]
-    print(f"\nisolation of learner code: {', '.join(isolation)}")
+    print(f"\ngraded now: {len(results)}; already recorded and unchanged: {len(rows) - len(results)}"
+          + (" (--force grades them again)" if len(rows) > len(results) else ""))
+    print(f"isolation of learner code: {', '.join(isolation)}")
     print(f"results: {Path(args.out).resolve()}/<student>/<assignment>/results.json")
     print(f"gradebook: {db_url}")
     return 0
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--assignment", action="append", choices=sorted(SUITES),
                        help="grade only this assignment (repeatable; default: all)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again submissions already recorded and unchanged")
     grade.set_defaults(run=cmd_grade)
 
     release = commands.add_parser("release", help="regenerate assignments/ and solutions/ "

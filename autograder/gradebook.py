@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from .course import put_python_tools_on_path
@@ -50,6 +50,13 @@ class GradebookWriter:
                                                suite.assignment, max_score=group.points,
                                                cell_type="code")
         self._known.add(suite.assignment)
+
+    def has(self, suite: Suite, student: str) -> bool:
+        try:
+            self.gradebook.find_submission(suite.assignment, student)
+        except MissingEntry:
+            return False
+        return True
 
     def record(self, suite: Suite, result: SubmissionResult) -> None:
         self.ensure_assignment(suite)

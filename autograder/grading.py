@@ -23,29 +23,40 @@ from .suite import FunctionSpec, Suite
 
 
 def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict,
-                      expected: list[dict]) -> Check:
+                      expected: list[dict]) -> tuple[Check, bool]:
+    """The verdict on one case, and whether the learner's process died or hung on it."""
     description = case["description"]
     try:
         actual = sandbox.run_case(spec.name, case)
     except CaseFailed as exc:
-        return Check(spec.name, description, False, f"{exc} ({description}).")
+        return Check(spec.name, description, False, f"{exc} ({description})."), False
     except LearnerError as exc:
         detail = f"\n{exc.detail}" if exc.detail else ""
         return Check(spec.name, description, False,
-                     f"{spec.name}() raised {exc}{detail} ({description}).")
+                     f"{spec.name}() raised {exc}{detail} ({description})."), False
     except SandboxFailure as exc:
-        return Check(spec.name, description, False, f"{spec.name}(): {exc} ({description}).")
-    return compare_traces(spec.name, case, actual, expected, spec.hints)
+        return Check(spec.name, description, False, f"{spec.name}(): {exc} ({description})."), True
+    return compare_traces(spec.name, case, actual, expected, spec.hints), False
 
 
 def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict,
                     problem: str | None) -> FunctionResult:
-    groups = []
+    """Every case of every group; once the function kills or hangs the learner's process,
+    its remaining cases are not run (each would cost a restart and a timeout)."""
+    groups, stopped = [], None
     for group in spec.groups:
-        checks = tuple(_check_in_sandbox(sandbox, spec, case, expected[spec.name, group.id, i])
-                       for i, case in enumerate(group.cases if problem is None else ()))
+        checks = []
+        for i, case in enumerate(group.cases if problem is None else ()):
+            if stopped:
+                checks.append(Check(spec.name, case["description"], False, stopped))
+                continue
+            check, fatal = _check_in_sandbox(sandbox, spec, case, expected[spec.name, group.id, i])
+            checks.append(check)
+            if fatal:
+                stopped = (f"{spec.name}(): not run, since an earlier case ended the learner's "
+                           f"process ({check.case}).")
         groups.append(GroupResult(group.grade_id(spec.name), group.summary, group.points,
-                                  group.hidden, checks))
+                                  group.hidden, tuple(checks)))
     return FunctionResult(spec.name, tuple(groups), problem)
 
 

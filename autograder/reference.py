@@ -6,12 +6,15 @@ case are computed from it once per process; the learner never sees them.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+from pathlib import Path
 from typing import Callable
 
 import nbformat
 
 from .course import SOURCE
-from .kit.checks import answer_cells, numerical_bn_backward, run_case
+from .kit.checks import answer_cells, numerical_bn_backward, run_case, to_json
 from .suite import Suite
 from .suites import SUITES
 
@@ -44,3 +47,19 @@ def _expected(reference: dict[str, Callable], name: str, case: dict) -> list[dic
         # to another analytic backward that could share its mistakes.
         return numerical_bn_backward(reference[case["forward"]], case)
     return run_case(reference[name], case, reference)
+
+
+@functools.cache
+def suite_fingerprint(assignment: str) -> str:
+    """Changes when the cases, the reference or the checks change: then results are stale."""
+    suite = SUITES[assignment]
+    digest = hashlib.sha256()
+    for spec in suite.functions:
+        for group in spec.groups:
+            digest.update(json.dumps(to_json([group.id, group.points, list(group.cases)]),
+                                     sort_keys=True).encode())
+    path = SOURCE / assignment / suite.notebook
+    for grade_id, source in answer_cells(nbformat.read(path, as_version=4)):
+        digest.update(f"{grade_id}\0{source}".encode())
+    digest.update((Path(__file__).parent / "kit" / "checks.py").read_bytes())
+    return digest.hexdigest()

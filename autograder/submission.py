@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .kit.checks import answer_cells, cell_source
 
-MAX_NOTEBOOK_BYTES = 32 * 2**20
+MAX_NOTEBOOK_BYTES = 100 * 2**20  # as nbgrader's own max_file_size
 
 
 @dataclass

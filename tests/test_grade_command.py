@@ -3,8 +3,12 @@ Gradescope-schema results for every learner, and grades in the nbgrader gradeboo
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from nbgrader.api import Gradebook
@@ -130,3 +134,51 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope"),
                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert run.returncode == 2 and "is not a folder of submissions" in run.stderr
+
+
+def copy_examples(tmp_path, copies: int):
+    submitted = tmp_path / "submitted"
+    for i in range(copies):
+        for student in STUDENTS:
+            shutil.copytree(EXAMPLES / student, submitted / f"{student}{i}")
+    return submitted
+
+
+def grade(submitted, out, db, *extra):
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
+                          str(out), "--db", db, *extra], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return int(re.search(r"graded now: (\d+)", run.stdout).group(1))
+
+
+def test_a_second_run_grades_only_what_changed_and_force_grades_all(tmp_path):
+    submitted = copy_examples(tmp_path, 1)
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'gb.db'}"
+    total = len(STUDENTS) * len(SUITES)
+    assert grade(submitted, out, db) == total
+    assert grade(submitted, out, db) == 0
+    notebook = submitted / "ben0" / "optimizers" / "optimizers.ipynb"
+    notebook.write_text(notebook.read_text() + "\n")
+    assert grade(submitted, out, db) == 1
+    assert grade(submitted, out, db, "--force") == total
+    assert grade(submitted, out, f"sqlite:///{tmp_path / 'other.db'}") == total
+
+
+def test_a_killed_batch_resumes_without_regrading_what_was_recorded(tmp_path):
+    submitted = copy_examples(tmp_path, 4)
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'gb.db'}"
+    total = 4 * len(STUDENTS) * len(SUITES)
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submitted),
+                               "--out", str(out), "--db", db, "--workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*/*/results.json"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    recorded = len(list(out.glob("*/*/results.json")))
+    assert 5 <= recorded < total
+    assert not list(out.glob("*/*/*.partial"))
+    assert grade(submitted, out, db) == total - recorded
+    with Gradebook(db) as gradebook:
+        assert len(gradebook.submission_dicts("optimizers")) == 4 * len(STUDENTS)

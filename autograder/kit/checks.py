@@ -15,6 +15,7 @@ the checks cannot tell the difference.
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import traceback
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ def _call(fn: Callable, name: str, *args):
             raise CallFailed(f"{name}() raised NotImplementedError: the answer cell is still "
                              f"the stub; replace `raise NotImplementedError()` with your "
                              f"code") from exc
+        if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            raise CallFailed(f"{name}() wrote too much output (File too large): printing or "
+                             f"writing files is capped; remove the prints from loops") from exc
         detail = getattr(exc, "detail", None) or learner_traceback(exc)
         raise CallFailed(f"{name}() raised {kind}" + (f": {text}" if text else "")
                          + (f"\n{detail}" if "File " in detail else "")) from exc

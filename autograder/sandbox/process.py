@@ -10,7 +10,9 @@ Isolation comes in two levels, and the level in force is reported with every res
 
 Both levels cap memory, CPU time and file size with resource limits (set by the worker on
 itself before any learner code runs), and a timeout kills the whole process group: a
-worker is never abandoned while it runs.
+worker is never abandoned while it runs. Where a pids cgroup can be made (root on Linux),
+it caps the number of processes and ends every process the learner's code started,
+detached ones included; under bubblewrap the pid namespace does that too.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import wire
+from .cgroup import PidsCgroup
 
 HERE = Path(__file__).resolve().parent
 # What the worker runs: itself, the wire format, and the checks learners also have.
@@ -46,7 +49,7 @@ class Limits:
     output_bytes: int = 16 * 2**20  # what the learner's code may print, and any file it writes
     scratch_bytes: int = 64 * 2**20  # the sandbox's writable folders (bubblewrap only)
     processes: int = 64          # processes and threads of the sandbox's user
-    restarts: int = 4            # workers started again after one died, per submission
+    restarts: int = 8            # workers started again after one died, per submission
 
 
 class LearnerError(Exception):
@@ -102,7 +105,7 @@ def _worker_env() -> dict[str, str]:
 
 
 class Sandbox:
-    """One learner's answer cells, loaded in a worker that is restarted if it dies."""
+    """One learner's answer cells, loaded in a worker that is started again if it dies."""
 
     def __init__(self, cells: list[tuple[str, str]], prelude: str, limits: Limits = Limits(),
                  isolation: str | None = None):
@@ -111,21 +114,51 @@ class Sandbox:
         self.cell_errors: dict[str, str] = {}
         self.restarts_left = limits.restarts
         self._deadline = time.monotonic() + limits.submission_seconds
+        self._skipped: set[int] = set()  # cells that hung or killed the worker while loading
         self._proc: subprocess.Popen | None = None
-        self._scratch: Path | None = None
+        self._scratch = Path(tempfile.mkdtemp(prefix="learner-"))
+        for name, path in WORKER_FILES.items():
+            shutil.copy(path, self._scratch / name)
+        self._cgroup = PidsCgroup.create(limits.processes)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> list[str]:
-        """Start a worker and load the cells; returns the grade_ids that define a function.
+        """Start a worker and load the cells one by one; returns the grade_ids that define
+        a function. ``cell_errors`` then holds {grade_id: why} for cells that failed.
 
-        ``cell_errors`` then holds {grade_id: traceback} for cells that failed to run.
+        A cell that hangs or ends the worker while it loads is left out, and the worker is
+        started again without it: only that cell's function pays.
         """
-        self._scratch = Path(tempfile.mkdtemp(prefix="learner-"))
+        while True:
+            self._launch()
+            self._request({"op": "prelude", "source": self.prelude}, what="the notebook's imports")
+            for index, (grade_id, source) in enumerate(self.cells):
+                if index in self._skipped:
+                    continue
+                try:
+                    reply = self._request({"op": "cell", "grade_id": grade_id, "source": source},
+                                          what=f"loading answer cell '{grade_id}'")
+                except SandboxFailure as exc:
+                    self._skipped.add(index)
+                    self.cell_errors[grade_id] = str(exc)
+                    break
+                if reply.get("error") is None:
+                    self.cell_errors.pop(grade_id, None)
+                else:
+                    self.cell_errors[grade_id] = str(reply["error"])
+            else:
+                names = sorted({grade_id for grade_id, _ in self.cells})
+                reply = self._request({"op": "defined", "names": names}, what="loading the cells")
+                defined = reply.get("defined")
+                if not isinstance(defined, list):
+                    self._fail("the worker sent a malformed reply while loading the cells")
+                return [str(name) for name in defined if name in names]
+
+    def _launch(self) -> None:
+        self._discard_worker()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        for name, path in WORKER_FILES.items():
-            shutil.copy(path, self._scratch / name)
         limits = self.limits
         if self.isolation == "bubblewrap":
             command = _bwrap_command(self._scratch, sys.executable, limits)
@@ -135,6 +168,8 @@ class Sandbox:
             env = {"HOME": str(self._scratch), **_worker_env()}
         command += [str(to_worker_r), str(from_worker_w), str(limits.memory_bytes),
                     str(limits.cpu_seconds), str(limits.output_bytes), str(limits.processes)]
+        if self._cgroup is not None:
+            command = self._cgroup.wrap(command)
         log = open(self._scratch / "output.log", "wb")
         try:
             self._proc = subprocess.Popen(
@@ -147,30 +182,38 @@ class Sandbox:
             os.close(from_worker_w)
         self._to_worker = os.fdopen(to_worker_w, "wb")
         self._from_worker = from_worker_r
-        reply = self._request({"op": "load", "prelude": self.prelude, "cells": self.cells},
-                              what="loading the answer cells")
-        if (not isinstance(reply, dict) or not isinstance(reply.get("cells"), dict)
-                or not isinstance(reply.get("defined"), list)):
-            self._fail("the worker sent a malformed reply while loading the cells")
-        self.cell_errors = {str(k): str(v) for k, v in reply["cells"].items() if v is not None}
-        return [str(name) for name in reply["defined"]]
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def close(self) -> None:
+    def end_worker(self) -> None:
+        """End the worker and everything it started; the next request starts a new one."""
         if self._proc is not None:
             try:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self._proc.wait()
+        if self._cgroup is not None:
+            for pid in self._cgroup.pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def _discard_worker(self) -> None:
+        if self._proc is not None:
+            self.end_worker()
             self._to_worker.close()
             os.close(self._from_worker)
             self._proc = None
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+
+    def close(self) -> None:
+        self._discard_worker()
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -178,20 +221,19 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- calls -------------------------------------------------------------------------
+    # -- requests ----------------------------------------------------------------------
 
     def _ask(self, body: dict, what: str) -> dict:
         """Send a request to a live worker (starting one if needed) and check the reply."""
         if not self.alive():
             if self._proc is not None:
-                self.close()
                 if self.restarts_left <= 0:
                     raise SandboxFailure("the learner's process died too often; no more "
                                          "calls are made for this submission")
                 self.restarts_left -= 1
             self.start()
         reply = self._request(body, what=what)
-        if not isinstance(reply, dict) or not ({"result", "error", "trace", "failed"} & set(reply)):
+        if not ({"result", "error", "trace", "failed"} & set(reply)):
             self._fail(f"the worker sent a malformed reply to {what}")
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
@@ -213,7 +255,7 @@ class Sandbox:
                     isinstance(changed.get(str(index)), dict):
                 arg.clear()
                 arg.update(changed[str(index)])
-        return reply["result"]
+        return reply.get("result")
 
     def run_case(self, name: str, case: dict) -> list[dict]:
         """The trace of the learner's ``name`` driven through ``case`` inside the sandbox.
@@ -231,17 +273,8 @@ class Sandbox:
 
     def _fail(self, reason: str):
         output = self._output_tail()
-        self.close_worker()
+        self.end_worker()
         raise SandboxFailure(reason + (f"; its last output: {output}" if output else ""))
-
-    def close_worker(self) -> None:
-        """Kill the worker but keep the sandbox usable: the next call starts a new one."""
-        if self._proc is not None and self._proc.poll() is None:
-            try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self._proc.wait()
 
     def _output_tail(self, limit: int = 600) -> str:
         try:
@@ -249,23 +282,26 @@ class Sandbox:
                 f.seek(0, os.SEEK_END)
                 f.seek(max(0, f.tell() - limit))
                 return f.read().decode("utf-8", "replace").strip()
-        except (OSError, TypeError):
+        except OSError:
             return ""
 
-    def _request(self, body, what: str):
-        try:
-            self._to_worker.write(wire.pack(body))
-            self._to_worker.flush()
-        except (BrokenPipeError, OSError):
-            self._fail(self._death(what))
+    def _request(self, body, what: str) -> dict:
         if time.monotonic() >= self._deadline:
             self._fail(f"the submission used up its {self.limits.submission_seconds:g} s of "
                        f"grading time before {what}")
+        try:
+            self._to_worker.write(wire.pack(body))
+            self._to_worker.flush()
+        except OSError:
+            self._fail(self._death(what))
         deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
         try:
-            return wire.read_message(lambda n: self._read_exact(n, deadline, what))
+            reply = wire.read_message(lambda n: self._read_exact(n, deadline, what))
         except wire.WireError as exc:
             self._fail(f"the worker broke the protocol during {what}: {exc}")
+        if not isinstance(reply, dict):
+            self._fail(f"the worker sent a malformed reply to {what}")
+        return reply
 
     def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
         chunks, remaining = [], n
@@ -292,10 +328,14 @@ class Sandbox:
             code = self._proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return f"the learner's code closed the connection to the grader during {what}"
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name
+        # bubblewrap reports a child ended by signal N as exit status 128 + N
+        signum = -code if code < 0 else code - 128 if self.isolation == "bubblewrap" and \
+            code > 128 else None
+        if signum in {s.value for s in signal.Signals}:
+            name = signal.Signals(signum).name
             reason = {"SIGKILL": "was killed (memory or CPU limit)",
                       "SIGXCPU": "ran out of CPU time", "SIGXFSZ": "wrote too much output",
-                      "SIGSEGV": "crashed (segmentation fault)"}.get(name, f"was ended by {name}")
+                      "SIGSEGV": "crashed (segmentation fault)",
+                      "SIGABRT": "aborted"}.get(name, f"was ended by {name}")
             return f"the learner's process {reason} during {what}"
         return f"the learner's process exited (status {code}) during {what}"

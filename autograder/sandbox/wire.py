@@ -95,7 +95,10 @@ def load_array(tag: dict, arrays: list[bytes]) -> np.ndarray:
 
 def pack(body) -> bytes:
     arrays: list[bytes] = []
-    header = json.dumps({"body": encode(body, arrays), "arrays": [len(a) for a in arrays]},
+    encoded = encode(body, arrays)
+    if sum(map(len, arrays)) > MAX_ARRAY_BYTES:
+        raise WireError(f"arrays larger than {MAX_ARRAY_BYTES // 2**20} MiB cannot be sent")
+    header = json.dumps({"body": encoded, "arrays": [len(a) for a in arrays]},
                         allow_nan=False).encode("utf-8")
     return struct.pack(">I", len(header)) + header + b"".join(arrays)
 
@@ -109,7 +112,7 @@ def unpack_header(raw: bytes) -> tuple[object, list[int]]:
     if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 0 for n in sizes):
         raise WireError("malformed array sizes")
     if sum(sizes) > MAX_ARRAY_BYTES:
-        raise WireError(f"arrays larger than {MAX_ARRAY_BYTES} bytes")
+        raise WireError(f"arrays larger than {MAX_ARRAY_BYTES // 2**20} MiB cannot be sent")
     return body, sizes
 
 

@@ -1,9 +1,10 @@
 """The call server that runs inside the sandbox beside the learner's code.
 
 Started as ``python -I worker.py IN_FD OUT_FD MEMORY CPU FSIZE NPROC``; it lowers its own
-resource limits to those numbers before it runs any learner code. It reads one ``load``
-request with the answer cells, executes each cell on its own (so a broken cell costs only
-its function), then answers requests until its input closes:
+resource limits to those numbers before it runs any learner code. It runs the notebook's
+imports (``prelude``), then each answer cell on its own request (``cell``: so a broken or
+hanging cell costs only its function), says which functions exist (``defined``), then
+answers requests until its input closes:
 
 * ``case``: drive a function through one case with the checks' own runner (checks.py, the
   file learners have) and reply with the trace, so a 60-step trajectory is one round trip;
@@ -23,18 +24,15 @@ import checks  # noqa: E402
 import wire  # noqa: E402
 
 
-def load_cells(prelude: str, cells: list, namespace: dict) -> dict:
-    exec(prelude, namespace)
-    status = {}
-    for grade_id, source in cells:
-        filename = checks.cell_filename(grade_id)
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        try:
-            exec(compile(source, filename, "exec"), namespace)
-            status[grade_id] = None
-        except BaseException as exc:  # noqa: B036 - SystemExit in a cell is the learner's error too
-            status[grade_id] = checks.learner_traceback(exc)
-    return status
+def load_cell(grade_id: str, source: str, namespace: dict) -> str | None:
+    """Run one answer cell; None, or the learner's traceback when it raised."""
+    filename = checks.cell_filename(grade_id)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        exec(compile(source, filename, "exec"), namespace)
+    except BaseException as exc:  # noqa: B036 - SystemExit in a cell is the learner's error too
+        return checks.learner_traceback(exc)
+    return None
 
 
 def error_reply(exc: BaseException) -> dict:
@@ -44,9 +42,13 @@ def error_reply(exc: BaseException) -> dict:
 
 
 def handle(request: dict, namespace: dict) -> dict:
-    if request["op"] == "load":
-        status = load_cells(request["prelude"], request["cells"], namespace)
-        return {"cells": status, "defined": sorted(n for n in status if callable(namespace.get(n)))}
+    if request["op"] == "prelude":
+        exec(request["source"], namespace)
+        return {}
+    if request["op"] == "cell":
+        return {"error": load_cell(request["grade_id"], request["source"], namespace)}
+    if request["op"] == "defined":
+        return {"defined": [name for name in request["names"] if callable(namespace.get(name))]}
     fn = namespace.get(request["fn"])
     if not callable(fn):
         return {"error": {"type": "NameError",
