@@ -12,7 +12,7 @@ from pathlib import Path
 from .course import GRADEBOOK
 from .gradebook import sqlite_url
 from .results import SubmissionResult
-from .sandbox.process import isolation_available
+from .sandbox.process import Limits, isolation_available
 from .suites import SUITES
 
 
@@ -41,13 +41,16 @@ def cmd_grade(args) -> int:
     db_url = args.db or sqlite_url(GRADEBOOK)
     done = []
 
-    def progress(result: SubmissionResult) -> None:
+    def progress(result: SubmissionResult, total: int) -> None:
         done.append(result)
         if sys.stderr.isatty():
-            print(f"\rgraded {len(done)} submissions", end="", file=sys.stderr, flush=True)
+            filled = 30 * len(done) // max(total, 1)
+            print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {len(done)}/{total} graded",
+                  end="", file=sys.stderr, flush=True)
 
+    limits = Limits(call_seconds=args.timeout, memory_bytes=args.memory_mb * 2**20)
     results = grade_batch(submitted, Path(args.out), suites, db_url, workers=args.workers,
-                          progress=progress, force=args.force)
+                          limits=limits, progress=progress, force=args.force)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     rows = recorded_scores(Path(args.out), submitted, suites)
@@ -84,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="grade only this assignment (repeatable; default: all)")
     grade.add_argument("--force", action="store_true",
                        help="grade again submissions already recorded and unchanged")
+    grade.add_argument("--timeout", type=float, default=Limits.call_seconds,
+                       help="seconds one case may take (default: %(default)s)")
+    grade.add_argument("--memory-mb", type=int, default=Limits.memory_bytes // 2**20,
+                       help="memory cap of each learner process in MiB (default: %(default)s)")
     grade.set_defaults(run=cmd_grade)
 
     release = commands.add_parser("release", help="regenerate assignments/ and solutions/ "

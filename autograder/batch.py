@@ -72,7 +72,7 @@ def write_results(path: Path, result: SubmissionResult, fingerprint: str) -> Non
 def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
                 workers: int | None = None, limits: Limits = Limits(),
                 isolation: str | None = None,
-                progress: Callable[[SubmissionResult], None] | None = None,
+                progress: Callable[[SubmissionResult, int], None] | None = None,
                 students: list[str] | None = None,
                 force: bool = False) -> list[SubmissionResult]:
     """Grade every job not yet recorded; returns the results graded in this run."""
@@ -92,7 +92,7 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
             write_results(job.results_path(out), result, fingerprint)
             results.append(result)
             if progress:
-                progress(result)
+                progress(result, len(todo))
     return sorted(results, key=lambda r: (r.student, r.assignment))
 
 

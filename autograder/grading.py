@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .kit.checks import Check, compare_traces
-from .reference import expected_traces
+from .kit.checks import Check, compare_traces, diagnose
+from .reference import expected_traces, mistake_traces
 from .results import FunctionResult, GroupResult, SubmissionResult
 from .sandbox.process import CaseFailed, LearnerError, Limits, Sandbox, SandboxFailure
 from .submission import read_submission
@@ -23,7 +23,7 @@ from .suite import FunctionSpec, Suite
 
 
 def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict,
-                      expected: list[dict]) -> tuple[Check, bool]:
+                      expected: list[dict], mistakes: list[dict]) -> tuple[Check, bool]:
     """The verdict on one case, and whether the learner's process died or hung on it."""
     description = case["description"]
     try:
@@ -36,10 +36,11 @@ def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict,
                      f"{spec.name}() raised {exc}{detail} ({description})."), False
     except SandboxFailure as exc:
         return Check(spec.name, description, False, f"{spec.name}(): {exc} ({description})."), True
-    return compare_traces(spec.name, case, actual, expected, spec.hints), False
+    return diagnose(compare_traces(spec.name, case, actual, expected, spec.hints),
+                    case, actual, mistakes), False
 
 
-def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict,
+def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict, mistakes: dict,
                     problem: str | None) -> FunctionResult:
     """Every case of every group; once the function kills or hangs the learner's process,
     its remaining cases are not run (each would cost a restart and a timeout)."""
@@ -50,7 +51,9 @@ def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict,
             if stopped:
                 checks.append(Check(spec.name, case["description"], False, stopped))
                 continue
-            check, fatal = _check_in_sandbox(sandbox, spec, case, expected[spec.name, group.id, i])
+            key = (spec.name, group.id, i)
+            check, fatal = _check_in_sandbox(sandbox, spec, case, expected[key],
+                                             mistakes.get(key, []))
             checks.append(check)
             if fatal:
                 stopped = (f"{spec.name}(): not run, since an earlier case ended the learner's "
@@ -95,6 +98,7 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
     names = [spec.name for spec in suite.functions]
     submission = read_submission(notebook, names)
     expected = expected_traces(suite.assignment)
+    mistakes = mistake_traces(suite.assignment)
     with Sandbox(submission.cells, suite.prelude, limits, isolation) as sandbox:
         result = SubmissionResult(student, suite.assignment, suite.notebook, sandbox.isolation,
                                   problems=list(submission.problems))
@@ -108,7 +112,7 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
         for spec in suite.functions:
             problem = _function_problem(spec.name, submission, defined, sandbox.cell_errors,
                                         load_failure)
-            function = _grade_function(spec, sandbox, expected, problem)
+            function = _grade_function(spec, sandbox, expected, mistakes, problem)
             if spec.name in submission.notes:
                 function = FunctionResult(function.name, function.groups,
                                           "; ".join(filter(None, [submission.notes[spec.name],

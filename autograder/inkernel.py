@@ -6,7 +6,7 @@ the sandboxed grader. The kernel is the learner's: this path trusts the learner'
 nbgrader always does. ``python -m autograder grade`` is the one that does not.
 """
 from .kit.checks import check_case, explain
-from .reference import expected_traces
+from .reference import expected_traces, mistake_traces
 from .suites import SUITES
 
 
@@ -14,8 +14,9 @@ def check_hidden(assignment: str, function: str, group_id: str, fn, **functions)
     """Raise AssertionError naming every failed case; ``functions``: others a case needs."""
     spec = SUITES[assignment].function(function)
     group = spec.group(group_id)
-    expected = expected_traces(assignment)
-    checks = [check_case(fn, case, expected[function, group_id, i], spec.hints, functions)
+    expected, mistakes = expected_traces(assignment), mistake_traces(assignment)
+    checks = [check_case(fn, case, expected[function, group_id, i], spec.hints, functions,
+                         mistakes.get((function, group_id, i)))
               for i, case in enumerate(group.cases)]
     if not all(c.passed for c in checks):
         raise AssertionError(explain(checks))

@@ -14,7 +14,8 @@ from typing import Callable
 import nbformat
 
 from .course import SOURCE
-from .kit.checks import answer_cells, numerical_bn_backward, run_case, to_json
+from .kit.checks import (CallFailed, answer_cells, compare_traces, numerical_bn_backward,
+                         run_case, to_json)
 from .suite import Suite
 from .suites import SUITES
 
@@ -39,6 +40,38 @@ def expected_traces(assignment: str) -> dict[tuple[str, str, int], list[dict]]:
     return {(spec.name, group.id, i): _expected(reference, spec.name, case)
             for spec in suite.functions for group in spec.groups
             for i, case in enumerate(group.cases)}
+
+
+@functools.cache
+def mistake_traces(assignment: str) -> dict[tuple[str, str, int], list[dict]]:
+    """(function, group id, case index) -> what each catalogued mistake of that function
+    produces on the case: {"name", "description", "hint", "trace"}, trace None where the
+    mistake raises. Mistakes that produce the expected trace are left out: they cannot
+    explain a failure there."""
+    from .mistakes import catalog
+
+    suite = SUITES[assignment]
+    expected = expected_traces(assignment)
+    mistakes, _ = catalog(assignment)
+    found: dict[tuple[str, str, int], list[dict]] = {}
+    for mistake in mistakes:
+        namespace = {**reference_functions(assignment), "__name__": "mistake"}
+        exec(suite.prelude, namespace)
+        for grade_id, source in mistake.cells():
+            exec(compile(source, f"<mistake {mistake.name}: {grade_id}>", "exec"), namespace)
+        spec = suite.function(mistake.function)
+        for group in spec.groups:
+            for i, case in enumerate(group.cases):
+                try:
+                    trace = run_case(namespace[mistake.function], case, namespace)
+                except CallFailed:
+                    trace = None
+                key = (spec.name, group.id, i)
+                if trace is None or not compare_traces(spec.name, case, trace, expected[key]).passed:
+                    found.setdefault(key, []).append(
+                        {"name": mistake.name, "description": mistake.description,
+                         "hint": mistake.hint, "trace": trace})
+    return found
 
 
 def _expected(reference: dict[str, Callable], name: str, case: dict) -> list[dict]:

@@ -24,7 +24,7 @@ import nbformat
 
 from .course import RELEASE, ROOT, SOLUTIONS, SOURCE, put_python_tools_on_path
 from .kit.checks import VISIBLE_CASES, to_json
-from .reference import expected_traces
+from .reference import expected_traces, mistake_traces
 from .suites import SUITES
 
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?",
@@ -34,10 +34,13 @@ HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS
 def visible_cases_document(assignment: str) -> dict:
     suite = SUITES[assignment]
     expected = expected_traces(assignment)
+    mistakes = mistake_traces(assignment)
     functions = {}
     for spec in suite.functions:
         group = spec.group("visible")
-        cases = [{**case, "expected": expected[spec.name, "visible", i]}
+        # what each known mistake produces here, so the learner's own run can name it
+        cases = [{**case, "expected": expected[spec.name, "visible", i],
+                  "mistakes": mistakes.get((spec.name, "visible", i), [])}
                  for i, case in enumerate(group.cases)]
         functions[spec.name] = {"hints": spec.hints, "cases": cases}
     return to_json({"assignment": assignment, "notebook": suite.notebook,

@@ -51,8 +51,7 @@ class FunctionResult:
                 lines.append("    - " + message.replace("\n", "\n      "))
             if len(failures) > MAX_FAILURES_SHOWN:
                 lines.append(f"    - ... and {len(failures) - MAX_FAILURES_SHOWN} more failing checks")
-        hints = distinct_hints([c for g in self.groups for c in g.checks])
-        lines += [f"  Hint: {hint}" for hint in hints]
+        lines += [f"  {line}" for line in distinct_hints([c for g in self.groups for c in g.checks])]
         return "\n".join(lines)
 
 

@@ -2,6 +2,8 @@
 earns full marks. Graded in one batch through the sandbox, as a course would."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from autograder.batch import grade_batch
@@ -77,3 +79,14 @@ def test_catalog_covers_every_graded_function(graded):
     suite, variants, _ = graded
     mistaken = {variant.function for kind, variant in variants.values() if kind == "mistake"}
     assert mistaken == {spec.name for spec in suite.functions}
+
+
+def test_the_feedback_names_every_catalogued_mistake(graded):
+    suite, variants, results = graded
+    for student, (kind, variant) in variants.items():
+        if kind == "mistake":
+            function = next(f for f in results[student].functions if f.name == variant.function)
+            named = re.findall(r"Diagnosis: your outputs match a known mistake, (.+?) \(",
+                               function.output())
+            assert set(named) == {variant.name}, (variant.name, named)
+            assert variant.hint in function.output()

@@ -90,7 +90,8 @@ def test_feedback_says_what_went_wrong(graded):
     _, out, _ = graded
     ben = {t["name"]: t["output"] for t in results(out, "ben")["tests"]}
     assert "velocity relative error" in ben["sgd_momentum"]
-    assert "t = 1 on the first step" in ben["adam"]
+    assert "Diagnosis: your outputs match a known mistake, t incremented after use" in ben["adam"]
+    assert "Diagnosis: your outputs match a known mistake, EMA form" in ben["sgd_momentum"]
     dee = results(out, "dee")
     assert dee["score"] == 0 and "is not a notebook: invalid JSON" in dee["output"]
     eve = results(out, "eve")

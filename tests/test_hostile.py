@@ -155,6 +155,10 @@ def scenarios(nb: dict) -> dict[str, tuple[object, Scenario]]:
                     Scenario("adagrad", "defines no function adagrad()")),
         "syntax-error": (cell(nb, "nesterov_momentum", "def nesterov_momentum(w, dw, config=None:\n    pass\n"),
                          Scenario("nesterov_momentum", "SyntaxError")),
+        "warns-and-writes-stderr": (cell(nb, "adagrad", "import sys, warnings\n" + solved["adagrad"] +
+                                        "\n_solved = adagrad\ndef adagrad(w, dw, config=None):\n"
+                                        "    warnings.warn('careful')\n    print('to stderr', file=sys.stderr)\n"
+                                        "    return _solved(w, dw, config)\n"), Scenario(None, "")),
         "cell-duplicated": (duplicated, Scenario(None, "")),
         "metadata-stripped": (stripped, Scenario(None, "")),
         "huge-outputs": (huge, Scenario(None, "")),

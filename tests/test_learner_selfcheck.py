@@ -78,14 +78,26 @@ def test_pytest_fails_on_the_stub_and_says_it_is_a_stub(tmp_path, assignment):
     assert "the answer cell is still the stub" in run.stdout
 
 
-def test_pytest_names_the_function_quantity_error_and_hint(tmp_path):
+def test_pytest_names_the_function_quantity_error_and_the_known_mistake(tmp_path):
     mistakes, _ = catalog("optimizers")
     ema = next(m for m in mistakes if m.name == "EMA form")
     answers = {**solution_answers("optimizers"), "sgd_momentum": ema.source}
     run = learner_pytest(released_folder(tmp_path, "optimizers", answers))
     assert failed_functions(run.stdout) == {"sgd_momentum"}
     assert re.search(r"sgd_momentum: velocity relative error \S+ > tolerance 1e-06", run.stdout)
+    assert "Diagnosis: your outputs match a known mistake, EMA form" in run.stdout
+
+
+def test_pytest_gives_the_quantitys_hint_for_a_mistake_nobody_catalogued(tmp_path):
+    novel = ("def sgd_momentum(w, dw, config=None):\n    config = config or {}\n"
+             "    config.setdefault('learning_rate', 1e-2)\n    config.setdefault('momentum', 0.9)\n"
+             "    v = config['momentum'] * config.get('velocity', np.zeros_like(w))"
+             " - 2 * config['learning_rate'] * dw\n    config['velocity'] = v\n    return w + v, config\n")
+    run = learner_pytest(released_folder(tmp_path, "optimizers",
+                                         {**solution_answers("optimizers"), "sgd_momentum": novel}))
+    assert failed_functions(run.stdout) == {"sgd_momentum"}
     assert "Hint: v = momentum * v - learning_rate * dw" in run.stdout
+    assert "Diagnosis" not in run.stdout
 
 
 def test_pytest_reports_a_cell_that_does_not_run(tmp_path):

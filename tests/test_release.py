@@ -37,13 +37,13 @@ def fresh_release(tmp_path_factory) -> Path:
 def same_data(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-                and a.dtype == b.dtype and np.allclose(a, b, rtol=1e-9, atol=1e-12))
+                and a.dtype == b.dtype and np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float):
-        return np.isclose(a, b, rtol=1e-9, atol=1e-12)
+        return bool(np.isclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
     return a == b
 
 

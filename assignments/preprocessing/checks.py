@@ -18,7 +18,7 @@ import copy
 import errno
 import json
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -50,6 +50,7 @@ class Check:
     step: int | None = None
     error: float | None = None
     tol: float | None = None
+    diagnosis: tuple[str, ...] = ()  # the known mistakes the outputs match, with their hints
 
 
 class CallFailed(Exception):
@@ -309,11 +310,14 @@ def _compare_value(got, want, tol: float) -> tuple[str | None, float | None]:
         return f"has dtype {got_a.dtype}, expected numbers", None
     if got_a.shape != want_a.shape:
         return f"has shape {got_a.shape}, expected {want_a.shape}", None
-    if not np.all(np.isfinite(got_a)):
-        return "contains NaN or infinity", None
+    got_finite, want_finite = np.isfinite(got_a), np.isfinite(want_a)
+    if not np.array_equal(got_finite, want_finite):
+        if not got_finite.all():
+            return "contains NaN or infinity", None
+        return "is finite where NaN or infinity was expected", None
     if isinstance(want, int) and not isinstance(want, bool):
         return (None, 0.0) if got_a == want else (f"is {got!r}, expected {want}", None)
-    err = rel_error(got_a, want_a)
+    err = rel_error(got_a[got_finite], want_a[want_finite])
     if err > tol:
         return f"relative error {err:.1e} > tolerance {tol:.0e}", err
     return None, err
@@ -340,7 +344,7 @@ def _all_close(actual: list[dict], expected: list[dict], tol: float) -> bool:
         if len({np.shape(v) for v in got + want}) != 1:
             return False
         got_a, want_a = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-        if not np.all(np.isfinite(got_a)):
+        if not (np.all(np.isfinite(got_a)) and np.all(np.isfinite(want_a))):
             return False
         if got_a.size and rel_error(got_a, want_a) > tol:
             return False
@@ -376,20 +380,44 @@ def compare_traces(function: str, case: dict, actual: list[dict], expected: list
     return Check(function, description, True, f"{function}: ok ({description}).", tol=tol)
 
 
+def diagnose(check: Check, case: dict, actual: list[dict], mistakes: list[dict] | None) -> Check:
+    """A failed check, with the known mistakes whose outputs the learner's outputs match.
+
+    ``mistakes``: {"name", "description", "hint", "trace"} per catalogued mistake, with the
+    trace that mistake produces on this case (None where it raises).
+    """
+    if check.passed or not mistakes:
+        return check
+    found = tuple(f"your outputs match a known mistake, {m['name']} ({m['description']}). "
+                  f"{m['hint']}" for m in mistakes if _same_outputs(check, case, actual, m["trace"]))
+    return replace(check, diagnosis=found) if found else check
+
+
+def _same_outputs(check: Check, case: dict, actual: list[dict], trace: list[dict] | None) -> bool:
+    """The learner's trace equals a mistake's: the same quantities, the same values."""
+    if trace is None or not isinstance(actual, list) or len(actual) != len(trace):
+        return False
+    if any(not isinstance(got, dict) or got.keys() != want.keys()
+           for got, want in zip(actual, trace)):
+        return False
+    return compare_traces(check.function, case, actual, trace).passed
+
+
 def check_case(fn: Callable, case: dict, expected: list[dict],
                hints: dict[str, str] | None = None,
-               functions: Mapping[str, Callable] | None = None) -> Check:
-    """Drive ``fn`` through ``case`` and compare with the expected trace.
+               functions: Mapping[str, Callable] | None = None,
+               mistakes: list[dict] | None = None) -> Check:
+    """Drive ``fn`` through ``case``, compare with the expected trace, diagnose a failure.
 
     ``functions`` holds the learner's other functions, for cases that need one (a backward
-    pass needs its forward pass's cache).
+    pass needs its forward pass's cache); ``mistakes`` as for :func:`diagnose`.
     """
     function = case["function"]
     try:
         actual = run_case(fn, case, functions)
     except CallFailed as exc:
         return Check(function, case["description"], False, f"{exc} ({case['description']}).")
-    return compare_traces(function, case, actual, expected, hints)
+    return diagnose(compare_traces(function, case, actual, expected, hints), case, actual, mistakes)
 
 
 # ---------------------------------------------------------------------------------------
@@ -458,7 +486,7 @@ def load_visible(folder: Path = HERE) -> dict:
 def visible_checks(name: str, fn: Callable, folder: Path = HERE,
                    functions: Mapping[str, Callable] | None = None) -> list[Check]:
     spec = load_visible(folder)["functions"][name]
-    return [check_case(fn, case, case["expected"], spec["hints"], functions)
+    return [check_case(fn, case, case["expected"], spec["hints"], functions, case.get("mistakes"))
             for case in spec["cases"]]
 
 
@@ -476,12 +504,16 @@ def distinct_failures(checks: list[Check]) -> list[str]:
 
 
 def distinct_hints(checks: list[Check]) -> list[str]:
-    return list(dict.fromkeys(c.hint for c in checks if c.hint and not c.passed))
+    """Each diagnosis once; the generic hints only where no known mistake explains a failure."""
+    failed = [c for c in checks if not c.passed]
+    diagnoses = [f"Diagnosis: {d}" for c in failed for d in c.diagnosis]
+    hints = [f"Hint: {c.hint}" for c in failed if c.hint and not c.diagnosis]
+    return list(dict.fromkeys(diagnoses + hints))
 
 
 def explain(checks: list[Check]) -> str:
-    """The failures' messages, then each distinct hint once."""
-    return "\n".join(distinct_failures(checks) + [f"Hint: {h}" for h in distinct_hints(checks)])
+    """The failures' messages, then each distinct diagnosis or hint once."""
+    return "\n".join(distinct_failures(checks) + distinct_hints(checks))
 
 
 def check_visible(name: str, fn: Callable, **functions: Callable) -> None:

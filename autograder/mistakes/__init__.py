@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -18,15 +18,17 @@ class Variant:
     description: str
     source: str
     others: tuple[tuple[str, str], ...] = ()  # (grade_id, source) of other cells it replaces
+    hint: str = ""  # for mistakes: what to change, in the assignment's conventions
 
     def cells(self) -> list[tuple[str, str]]:
         return [(self.function, self.source), *self.others]
 
 
 def catalog(assignment: str) -> tuple[tuple[Variant, ...], tuple[Variant, ...]]:
-    """(mistakes, alternatives) for an assignment."""
+    """(mistakes, alternatives) for an assignment; every mistake carries its hint."""
     module = importlib.import_module(f"{__name__}.{assignment}")
-    return module.MISTAKES, module.ALTERNATIVES
+    mistakes = tuple(replace(m, hint=module.HINTS[m.function, m.name]) for m in module.MISTAKES)
+    return mistakes, module.ALTERNATIVES
 
 
 def with_variant(nb: dict, variant: Variant) -> dict:

@@ -133,6 +133,40 @@ def batchnorm_backward_alt(dout, cache):
 '''),
 )
 
+HINTS = {
+    ("batchnorm_forward", "unbiased variance"):
+        "Use the biased batch variance, dividing by N (np.var's default), for normalizing and "
+        "for the running average.",
+    ("batchnorm_forward", "running weights reversed"):
+        "momentum (0.9) is the weight of the old running average; the new batch gets 1 - momentum.",
+    ("batchnorm_forward", "batch statistics in test mode"):
+        "Test mode normalizes with running_mean and running_var, never the test batch's own "
+        "statistics: the output must not depend on the rest of the batch.",
+    ("batchnorm_forward", "test mode without gamma and beta"):
+        "Test mode applies the learned scale and shift too: gamma * x_hat + beta.",
+    ("batchnorm_forward", "running statistics not written back"):
+        "Write the updated running_mean and running_var back into bn_param, or test mode has "
+        "nothing to use.",
+    ("batchnorm_forward", "epsilon outside the square root"):
+        "eps goes inside the square root: sqrt(var + eps).",
+    ("batchnorm_forward", "mean over the wrong axis"):
+        "Batch statistics are per feature, over the N rows of the batch: axis 0.",
+    ("batchnorm_backward", "missing the mean path"):
+        "x also reaches the loss through the batch mean: add dmean / N to dx.",
+    ("batchnorm_backward", "missing the variance path"):
+        "x also reaches the loss through the batch variance: add dvar * 2 * (x - mean) / N.",
+    ("batchnorm_backward", "missing gamma"):
+        "out = gamma * x_hat + beta, so dx_hat = dout * gamma.",
+    ("batchnorm_backward", "summing over the wrong axis"):
+        "dgamma and dbeta sum over the batch (axis 0): one value per feature, shape (D,).",
+    ("batchnorm_backward_alt", "missing 1/N"):
+        "The closed form has a factor 1 / N: gamma / sqrt(var + eps) / N * (...).",
+    ("batchnorm_backward_alt", "missing the x_hat term"):
+        "The closed form subtracts x_hat * dgamma inside the parentheses: the variance path.",
+    ("batchnorm_backward_alt", "missing gamma"):
+        "The closed form starts with gamma / sqrt(var + eps).",
+}
+
 ALTERNATIVES = (
     Variant("batchnorm_backward", "without the variance-to-mean term",
             "dmean = -sum(dx_hat) / std only: the dropped term is zero", backward()),

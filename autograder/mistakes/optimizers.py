@@ -169,6 +169,51 @@ def adam(w, dw, config=None):
 """),
 )
 
+HINTS = {
+    ("sgd_momentum", "sign flipped"):
+        "The velocity must point downhill: v = momentum * v - learning_rate * dw, with a minus "
+        "before the gradient term.",
+    ("sgd_momentum", "EMA form"):
+        "In this convention the gradient enters with the learning rate alone, not (1 - momentum) "
+        "times it: the velocity is a running sum that builds up speed, not an average.",
+    ("sgd_momentum", "velocity not saved"):
+        "Store the new velocity in config['velocity']: without it every step starts from rest "
+        "and momentum never builds up.",
+    ("sgd_momentum", "friction reversed"):
+        "momentum is the fraction of the old velocity that survives the friction (0.9), so the "
+        "old velocity is multiplied by momentum, not 1 - momentum.",
+    ("nesterov_momentum", "plain momentum"):
+        "Nesterov looks ahead: with w as the look-ahead point the step is "
+        "-momentum * v_prev + (1 + momentum) * v, not v.",
+    ("nesterov_momentum", "missing -mu*v_prev"):
+        "The change of variables moves the look-ahead point back by momentum * v_prev before "
+        "adding (1 + momentum) * v.",
+    ("adagrad", "decaying cache"):
+        "AdaGrad never forgets: cache += dw**2. A decaying average is RMSProp's idea.",
+    ("rmsprop", "epsilon inside the square root"):
+        "Add epsilon after the square root: sqrt(cache) + epsilon. Inside it, a tiny cache gives "
+        "a step far too small.",
+    ("rmsprop", "decay reversed"):
+        "decay_rate (0.99) is the weight of the old cache; the new squared gradient gets "
+        "1 - decay_rate.",
+    ("rmsprop", "no square root"):
+        "Divide by the root mean square: sqrt(cache) + epsilon. The cache holds squared "
+        "gradients, so without the root the step has the wrong units.",
+    ("rmsprop", "cache not saved"):
+        "Store the new cache in config['cache']: RMSProp's average lives across steps.",
+    ("adam", "no bias correction"):
+        "Both moments start at zero, so early on they are too small: divide m by 1 - beta1**t "
+        "and v by 1 - beta2**t before the step.",
+    ("adam", "t incremented after use"):
+        "Increment t before using it: the first step has t = 1, so 1 - beta**t is not 0.",
+    ("adam", "(1-beta)**t"):
+        "The bias correction divides by 1 - beta**t (beta to the power t), not by (1 - beta)**t.",
+    ("adam", "epsilon inside the square root"):
+        "Add epsilon after the square root: sqrt(vt) + epsilon.",
+    ("adam", "corrected moments stored"):
+        "Keep the raw moments m and v in config; the corrected mt and vt are for this step only.",
+}
+
 ALTERNATIVES = (
     Variant("sgd_momentum", "in place", "w and the velocity updated in place", """
 def sgd_momentum(w, dw, config=None):

@@ -97,6 +97,42 @@ def whiten(X_train, X_test, eps=1e-5):
 """),
 )
 
+HINTS = {
+    ("zero_center", "test with its own mean"):
+        "The test data is centred with the training mean: at test time there may be one example.",
+    ("zero_center", "mean over the wrong axis"):
+        "Take the mean over the rows (axis 0): one mean per feature, shape (D,).",
+    ("zero_center", "one global mean"):
+        "Each feature gets its own mean: X_train.mean(axis=0), not one number for all.",
+    ("standardize", "test with its own statistics"):
+        "Scale the test data with the training mean and standard deviation.",
+    ("standardize", "not centred"):
+        "Subtract the training mean before dividing by the standard deviation.",
+    ("standardize", "divided by the variance"):
+        "Divide by the standard deviation, sqrt(var + eps), not by the variance.",
+    ("standardize", "epsilon outside the square root"):
+        "eps goes inside the square root: sqrt(var + eps).",
+    ("pca_project", "no centring"):
+        "Centre the data with the training mean first: PCA's covariance is about spread around "
+        "the mean.",
+    ("pca_project", "smallest components"):
+        "np.linalg.eigh returns eigenvalues in ascending order: take the k largest, largest first.",
+    ("pca_project", "test with its own mean"):
+        "Centre the test data with the training mean before projecting it.",
+    ("pca_project", "rows of U"):
+        "eigh returns eigenvectors as columns: vectors[:, i] belongs to values[i].",
+    ("whiten", "divided by the eigenvalue"):
+        "Divide by sqrt(eigenvalue + eps): the eigenvalue is a variance, its root a standard "
+        "deviation.",
+    ("whiten", "smallest first"):
+        "Sort the components by eigenvalue, largest first, as PCA does.",
+    ("whiten", "test with its own statistics"):
+        "Whiten the test data with the training mean, eigenvectors and eigenvalues.",
+    ("whiten", "covariance over N-1"):
+        "Use the covariance Xc.T @ Xc / N (np.cov(..., bias=True)); np.cov divides by N - 1 by "
+        "default.",
+}
+
 ALTERNATIVES = (
     Variant("pca_project", "SVD", "right singular vectors of the centred data, other signs", """
 def pca_project(X_train, X_test, k):
