@@ -1,6 +1,9 @@
-"""Command line: ``python -m autograder {grade,release} ...``.
+"""Command line: ``python -m autograder {grade,feedback,export,release} ...``.
 
     python -m autograder grade SUBMITTED --out OUT [--db URL] [--workers N]
+    python -m autograder feedback OUT
+    python -m autograder export [--db URL] --csv FILE
+    python -m autograder gradescope ASSIGNMENT --zip FILE
     python -m autograder release [ASSIGNMENT ...]
 """
 from __future__ import annotations
@@ -60,7 +63,36 @@ def cmd_grade(args) -> int:
           + (" (--force grades them again)" if len(rows) > len(results) else ""))
     print(f"isolation of learner code: {', '.join(isolation)}")
     print(f"results: {Path(args.out).resolve()}/<student>/<assignment>/results.json")
+    print(f"feedback pages: {Path(args.out).resolve() / 'index.html'}")
     print(f"gradebook: {db_url}")
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from .feedback import rebuild
+
+    out = Path(args.out)
+    if not out.is_dir():
+        print(f"error: {out} is not a folder of results", file=sys.stderr)
+        return 2
+    pages = rebuild(out)
+    print(f"rebuilt {len(pages)} feedback pages and {out / 'index.html'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export_csv
+
+    rows = export_csv(args.db or sqlite_url(GRADEBOOK), Path(args.csv))
+    print(f"wrote {rows} rows to {args.csv}")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from .gradescope import package
+
+    print(f"wrote {package(args.assignment, Path(args.zip))}: upload it as a Gradescope "
+          f"autograder")
     return 0
 
 
@@ -92,6 +124,22 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--memory-mb", type=int, default=Limits.memory_bytes // 2**20,
                        help="memory cap of each learner process in MiB (default: %(default)s)")
     grade.set_defaults(run=cmd_grade)
+
+    feedback = commands.add_parser("feedback", help="rebuild the feedback pages from the "
+                                                    "recorded results.json files")
+    feedback.add_argument("out", help="the --out folder of an earlier grade run")
+    feedback.set_defaults(run=cmd_feedback)
+
+    export = commands.add_parser("export", help="write the gradebook as CSV")
+    export.add_argument("--db", help="gradebook URL (default: the course's gradebook.db)")
+    export.add_argument("--csv", required=True, help="the CSV file to write")
+    export.set_defaults(run=cmd_export)
+
+    gradescope = commands.add_parser("gradescope", help="package an assignment as a "
+                                                        "Gradescope autograder zip")
+    gradescope.add_argument("assignment", choices=sorted(SUITES))
+    gradescope.add_argument("--zip", required=True, help="the zip file to write")
+    gradescope.set_defaults(run=cmd_gradescope)
 
     release = commands.add_parser("release", help="regenerate assignments/ and solutions/ "
                                                   "from source/ with nbgrader")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .feedback import write_index, write_page
 from .grading import grade_submission
 from .reference import suite_fingerprint
 from .gradebook import GradebookWriter
@@ -90,9 +91,12 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
             (job, fingerprint), result = futures[future], future.result()
             gradebook.record(job.suite, result)
             write_results(job.results_path(out), result, fingerprint)
+            write_page(job.results_path(out))
             results.append(result)
             if progress:
                 progress(result, len(todo))
+    if jobs:
+        write_index(out)
     return sorted(results, key=lambda r: (r.student, r.assignment))
 
 

@@ -12,8 +12,10 @@ only the learner's code.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from .evidence import plot_data
 from .kit.checks import Check, compare_traces, diagnose
 from .reference import expected_traces, mistake_traces
 from .results import FunctionResult, GroupResult, SubmissionResult
@@ -22,29 +24,34 @@ from .submission import read_submission
 from .suite import FunctionSpec, Suite
 
 
-def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict,
-                      expected: list[dict], mistakes: list[dict]) -> tuple[Check, bool]:
-    """The verdict on one case, and whether the learner's process died or hung on it."""
+def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict, expected: list[dict],
+                      mistakes: list[dict]) -> tuple[Check, bool, dict | None]:
+    """The verdict on one case, whether the learner's process died or hung on it, and the
+    data of a picture of the failure."""
     description = case["description"]
     try:
         actual = sandbox.run_case(spec.name, case)
     except CaseFailed as exc:
-        return Check(spec.name, description, False, f"{exc} ({description})."), False
+        return Check(spec.name, description, False, f"{exc} ({description})."), False, None
     except LearnerError as exc:
         detail = f"\n{exc.detail}" if exc.detail else ""
         return Check(spec.name, description, False,
-                     f"{spec.name}() raised {exc}{detail} ({description})."), False
+                     f"{spec.name}() raised {exc}{detail} ({description})."), False, None
     except SandboxFailure as exc:
-        return Check(spec.name, description, False, f"{spec.name}(): {exc} ({description})."), True
-    return diagnose(compare_traces(spec.name, case, actual, expected, spec.hints),
-                    case, actual, mistakes), False
+        return Check(spec.name, description, False,
+                     f"{spec.name}(): {exc} ({description})."), True, None
+    check = diagnose(compare_traces(spec.name, case, actual, expected, spec.hints),
+                     case, actual, mistakes)
+    picture = None if check.passed else plot_data(case, actual, expected, check.quantity,
+                                                  check.step)
+    return check, False, picture
 
 
 def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict, mistakes: dict,
                     problem: str | None) -> FunctionResult:
     """Every case of every group; once the function kills or hangs the learner's process,
     its remaining cases are not run (each would cost a restart and a timeout)."""
-    groups, stopped = [], None
+    groups, stopped, picture = [], None, None
     for group in spec.groups:
         checks = []
         for i, case in enumerate(group.cases if problem is None else ()):
@@ -52,15 +59,17 @@ def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict, mistak
                 checks.append(Check(spec.name, case["description"], False, stopped))
                 continue
             key = (spec.name, group.id, i)
-            check, fatal = _check_in_sandbox(sandbox, spec, case, expected[key],
-                                             mistakes.get(key, []))
+            check, fatal, data = _check_in_sandbox(sandbox, spec, case, expected[key],
+                                                   mistakes.get(key, []))
             checks.append(check)
+            if data and (picture is None or data["kind"] == "paths" != picture["kind"]):
+                picture = data  # an optimizer's path says more than a scatter of values
             if fatal:
                 stopped = (f"{spec.name}(): not run, since an earlier case ended the learner's "
                            f"process ({check.case}).")
         groups.append(GroupResult(group.grade_id(spec.name), group.summary, group.points,
                                   group.hidden, tuple(checks)))
-    return FunctionResult(spec.name, tuple(groups), problem)
+    return FunctionResult(spec.name, tuple(groups), problem, picture)
 
 
 def _function_problem(name: str, submission, defined: list[str], cell_errors: dict[str, str],
@@ -89,7 +98,7 @@ def _note_failed_dependencies(suite: Suite, result: SubmissionResult) -> None:
         if function.name in lost and failed and function.problem is None:
             note = (f"these checks call your {', '.join(failed)}(), which fails its own checks: "
                     f"fix it first, then look at this function again")
-            result.functions[index] = FunctionResult(function.name, function.groups, note)
+            result.functions[index] = replace(function, problem=note)
 
 
 def grade_submission(suite: Suite, student: str, notebook: Path,
@@ -114,9 +123,8 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
                                         load_failure)
             function = _grade_function(spec, sandbox, expected, mistakes, problem)
             if spec.name in submission.notes:
-                function = FunctionResult(function.name, function.groups,
-                                          "; ".join(filter(None, [submission.notes[spec.name],
-                                                                  function.problem])))
+                function = replace(function, problem="; ".join(
+                    filter(None, [submission.notes[spec.name], function.problem])))
             result.functions.append(function)
     _note_failed_dependencies(suite, result)
     result.seconds = time.perf_counter() - started

@@ -30,6 +30,7 @@ class FunctionResult:
     name: str
     groups: tuple[GroupResult, ...]
     problem: str | None = None  # why the function could not be graded at all, if so
+    picture: dict | None = None  # evidence.plot_data of its first failed case
 
     @property
     def score(self) -> float:
@@ -90,5 +91,15 @@ class SubmissionResult:
                            "notebook": self.notebook, "isolation": self.isolation,
                            "problems": self.problems,
                            "grades": {g.grade_id: g.score for f in self.functions
-                                      for g in f.groups}},
+                                      for g in f.groups},
+                           "checks": {f.name: [{"group": g.summary, "hidden": g.hidden,
+                                                "score": g.score, "points": g.points,
+                                                "passed": [c.case for c in g.checks if c.passed],
+                                                "failed": distinct_failures(list(g.checks))}
+                                               for g in f.groups] for f in self.functions},
+                           "diagnosis": {f.name: distinct_hints([c for g in f.groups
+                                                                 for c in g.checks])
+                                         for f in self.functions},
+                           "pictures": {f.name: f.picture for f in self.functions
+                                        if f.picture}},
         }

@@ -1,0 +1,40 @@
+"""The gradebook as CSV: one row per learner and assignment, one column per function.
+
+A function's score is the sum of its nbgrader test cells' scores, read through nbgrader's
+own gradebook API, so grades written by `nbgrader autograde` export the same way.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from .course import put_python_tools_on_path
+from .suites import SUITES
+
+
+def export_csv(db_url: str, path: Path) -> int:
+    """Write the CSV; returns the number of rows (learner and assignment) written."""
+    put_python_tools_on_path()
+    functions = [spec.name for suite in SUITES.values() for spec in suite.functions]
+    rows = 0
+    with Gradebook(db_url) as gradebook, open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "assignment", "score", "max_score", *functions])
+        for student in sorted(s.id for s in gradebook.students):
+            for assignment, suite in SUITES.items():
+                try:
+                    submission = gradebook.find_submission(assignment, student)
+                except MissingEntry:
+                    continue
+                scores = {grade.name: grade.score for notebook in submission.notebooks
+                          for grade in notebook.grades}
+                per_function = {spec.name: sum(scores.get(g.grade_id(spec.name), 0) or 0
+                                               for g in spec.groups) for spec in suite.functions}
+                writer.writerow([student, assignment, f"{submission.score:g}",
+                                 f"{submission.max_score:g}",
+                                 *[f"{per_function[name]:g}" if name in per_function else ""
+                                   for name in functions]])
+                rows += 1
+    return rows
