@@ -525,3 +525,17 @@ def check_visible(name: str, fn: Callable, **functions: Callable) -> None:
     if not all(c.passed for c in checks):
         raise AssertionError(explain(checks))
     print(f"{name}: all {len(checks)} visible checks passed.")
+
+
+def check_implemented(name: str, fn: Callable, **functions: Callable) -> None:
+    """Fail only while ``name`` is still the stub (it raises NotImplementedError).
+
+    Hidden test cells start with this line, so that in the released notebook, where their
+    hidden part is removed, they still fail until the function is written.
+    """
+    case = load_visible(HERE)["functions"][name]["cases"][0]
+    try:
+        run_case(fn, case, functions)
+    except CallFailed as exc:
+        if "NotImplementedError" in str(exc):
+            raise AssertionError(str(exc)) from None

@@ -1,0 +1,92 @@
+"""The course with the real nbgrader: generate, validate, autograde, feedback, export; and
+`nbgrader autograde` gives every test cell the same score as `python -m autograder grade`."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.suites import SUITES
+
+from .helpers import ROOT
+
+STUDENTS = ("ada", "ben", "cy", "eve")  # honest, partly wrong, partly wrong, stubs only
+
+
+def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course,
+                         env=env, capture_output=True, text=True, timeout=900)
+    if check:
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "source", course / "source", symlinks=False)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for student in STUDENTS:
+        shutil.copytree(ROOT / "examples" / "submitted" / student, course / "submitted" / student)
+    for assignment in SUITES:
+        nbgrader(course, "generate_assignment", assignment, "--force")
+        nbgrader(course, "generate_solution", assignment, "--force")
+        nbgrader(course, "autograde", assignment, "--force")
+    ours = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course / "submitted"),
+                           "--out", str(course / "ours"), "--db",
+                           f"sqlite:///{course / 'ours.db'}"], capture_output=True, text=True,
+                          timeout=600)
+    assert ours.returncode == 0, ours.stderr
+    return course
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_generated_folders_match_the_committed_ones(course, assignment):
+    notebook = SUITES[assignment].notebook
+    for folder in ("assignments", "solutions"):
+        assert (course / folder / assignment / notebook).is_file()
+    for name in ("checks.py", "visible_cases.json", f"test_{assignment}.py"):
+        assert (course / "assignments" / assignment / name).read_bytes() == \
+            (ROOT / "assignments" / assignment / name).read_bytes()
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_validate_passes_the_source_and_fails_every_test_of_the_release(course, assignment):
+    notebook = SUITES[assignment].notebook
+    source = nbgrader(course, "validate", f"source/{assignment}/{notebook}")
+    assert "Success! Your notebook passes all the tests." in source.stdout
+    release = nbgrader(course, "validate", "--invert", f"assignments/{assignment}/{notebook}")
+    assert "Success! The notebook does not pass any tests." in release.stdout
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_nbgrader_autograde_and_our_grader_give_every_test_cell_the_same_score(course, assignment):
+    suite = SUITES[assignment]
+    notebook = Path(suite.notebook).stem
+    cells = [g.grade_id(f.name) for f in suite.functions for g in f.groups]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as theirs, \
+            Gradebook(f"sqlite:///{course / 'ours.db'}") as ours:
+        for student in STUDENTS:
+            if not (course / "submitted" / student / assignment).is_dir():
+                continue
+            for cell in cells:
+                nb_score = theirs.find_grade(cell, notebook, assignment, student).score
+                our_score = ours.find_grade(cell, notebook, assignment, student).score
+                assert nb_score == our_score, (student, cell, nb_score, our_score)
+
+
+def test_generate_feedback_and_export_work_on_the_result(course):
+    for assignment in SUITES:
+        nbgrader(course, "generate_feedback", assignment, "--force")
+    pages = list((course / "feedback").glob("*/*/*.html"))
+    assert len(pages) == sum((course / "submitted" / s / a).is_dir()
+                             for s in STUDENTS for a in SUITES)
+    nbgrader(course, "export")
+    rows = (course / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(STUDENTS) * len(SUITES)
