@@ -16,6 +16,7 @@ nbgrader is driven through its Python API in this process, not its command line.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -101,6 +102,9 @@ def generate_solution(api, assignment: str) -> dict:
 def release(assignments: list[str] | None = None) -> list[str]:
     """Regenerate the release and the solutions; returns the assignments built."""
     names = assignments or sorted(SUITES)
+    # The kernels that run the solutions' hidden test cells import this course's grader.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT),
+                                                             os.environ.get("PYTHONPATH")]))
     api = nbgrader_api()
     for name in names:
         write_visible_cases(name)

@@ -1,0 +1,57 @@
+"""The README's commands are the ones that work: the organizer's term, in order, in a
+scratch copy of the course, and the learner's self-check."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[list[str]]:
+    return [[line.strip() for line in block.splitlines() if line.strip()]
+            for block in re.findall(rf"```{language}\n(.*?)```", README, re.DOTALL)]
+
+
+def test_the_readme_opens_with_the_two_commands():
+    first = blocks("bash")[0]
+    assert first[0].startswith("./run demo") and first[1].startswith("./run test")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "./run test" in ci
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("readme")
+    for name in ("autograder", "source", "data", "examples", "assignments"):
+        shutil.copytree(ROOT / name, course / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    return course
+
+
+def test_the_organizers_commands_run_in_order(course):
+    organizer = next(b for b in blocks("sh") if b[0].startswith("python -m autograder release"))
+    assert len(organizer) == 5
+    for line in organizer:
+        command = [sys.executable if word == "python" else word for word in line.split()]
+        run = subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, (line, run.stderr[-2000:])
+    assert (course / "feedback" / "index.html").is_file()
+    assert (course / "grades.csv").read_text().count("\n") == 1 + 5 * 3
+    assert (course / "optimizers-gradescope.zip").is_file()
+
+
+def test_the_learners_commands_run_and_report_the_stubs(course):
+    learner = next(b for b in blocks("sh") if b[0].startswith("cd assignments/"))
+    folder = course / learner[0].split()[1]
+    command = [sys.executable if word == "python" else word for word in learner[1].split()]
+    run = subprocess.run(command + ["-p", "no:cacheprovider"], cwd=folder, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 1 and "still the stub" in run.stdout
