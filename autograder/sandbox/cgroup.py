@@ -69,20 +69,20 @@ class PidsCgroup:
         except (OSError, ValueError):
             return []
 
+    def kill(self) -> bool:
+        """SIGKILL every process in the cgroup; False when there was none."""
+        pids = self.pids()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return bool(pids)
+
     def remove(self, wait_seconds: float = 5.0) -> None:
         """End every process in the cgroup, then remove it."""
         deadline = time.monotonic() + wait_seconds
-        while True:
-            pids = self.pids()
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            if time.monotonic() > deadline:
-                break
+        while self.kill() and time.monotonic() < deadline:
             time.sleep(0.01)
         try:
             self.path.rmdir()

@@ -195,11 +195,7 @@ class Sandbox:
                 pass
             self._proc.wait()
         if self._cgroup is not None:
-            for pid in self._cgroup.pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            self._cgroup.kill()  # detached processes too, where the process group missed them
 
     def _discard_worker(self) -> None:
         if self._proc is not None:
