@@ -25,8 +25,8 @@ from .feedback import write_index, write_page
 from .grading import grade_submission
 from .reference import suite_fingerprint
 from .gradebook import GradebookWriter
-from .results import SubmissionResult
-from .sandbox.process import Limits
+from .results import FunctionResult, SubmissionResult
+from .sandbox.process import Limits, isolation_available
 from .suite import Suite
 
 
@@ -61,6 +61,21 @@ def find_jobs(submitted: Path, suites: list[Suite],
             yield Job(suite, student_dir.name, student_dir / suite.assignment / suite.notebook)
 
 
+def grade_safely(job: Job, limits: Limits, isolation: str | None) -> SubmissionResult:
+    """grade_submission, but a failure of the grader itself on one submission is that
+    submission's verdict (zero marks, graded again by the next run), never the end of the
+    batch."""
+    try:
+        return grade_submission(job.suite, job.student, job.notebook, limits, isolation)
+    except Exception as exc:  # a bug in the grader must not cost the other learners
+        reason = (f"the grader failed on this submission ({type(exc).__name__}: {exc}); "
+                  f"tell the organizer: the next run grades it again")
+        return SubmissionResult(job.student, job.suite.assignment, job.suite.notebook,
+                                isolation or isolation_available(), problems=[reason],
+                                functions=[FunctionResult(spec.name, (), reason)
+                                           for spec in job.suite.functions], complete=False)
+
+
 def write_results(path: Path, result: SubmissionResult, fingerprint: str) -> None:
     data = result.to_gradescope()
     data["extra_data"]["fingerprint"] = fingerprint
@@ -85,12 +100,12 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
         todo = [(job, fingerprint) for job, fingerprint in todo if force
                 or recorded_fingerprint(job.results_path(out)) != fingerprint
                 or not gradebook.has(job.suite, job.student)]
-        futures = {pool.submit(grade_submission, job.suite, job.student, job.notebook,
-                               limits, isolation): (job, fingerprint) for job, fingerprint in todo}
+        futures = {pool.submit(grade_safely, job, limits, isolation): (job, fingerprint)
+                   for job, fingerprint in todo}
         for future in as_completed(futures):
             (job, fingerprint), result = futures[future], future.result()
             gradebook.record(job.suite, result)
-            write_results(job.results_path(out), result, fingerprint)
+            write_results(job.results_path(out), result, fingerprint if result.complete else "")
             write_page(job.results_path(out))
             results.append(result)
             if progress:

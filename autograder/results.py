@@ -65,6 +65,7 @@ class SubmissionResult:
     functions: list[FunctionResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # about the notebook as a whole
     seconds: float = 0.0
+    complete: bool = True  # False when the grader itself failed: a rerun grades it again
 
     @property
     def score(self) -> float:

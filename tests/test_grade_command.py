@@ -183,3 +183,26 @@ def test_a_killed_batch_resumes_without_regrading_what_was_recorded(tmp_path):
     assert grade(submitted, out, db) == total - recorded
     with Gradebook(db) as gradebook:
         assert len(gradebook.submission_dicts("optimizers")) == 4 * len(STUDENTS)
+
+
+def test_a_grader_failure_on_one_submission_does_not_stop_the_batch(tmp_path, monkeypatch):
+    from autograder import batch
+
+    real = batch.grade_submission
+
+    def flaky(suite, student, notebook, *args):
+        if student == "ben":
+            raise RuntimeError("boom")
+        return real(suite, student, notebook, *args)
+
+    monkeypatch.setattr(batch, "grade_submission", flaky)
+    results = batch.grade_batch(EXAMPLES, tmp_path / "out", [SUITES["optimizers"]],
+                                f"sqlite:///{tmp_path / 'gb.db'}", workers=2)
+    by_student = {r.student: r for r in results}
+    assert set(by_student) == set(STUDENTS)
+    assert by_student["ben"].score == 0 and "the grader failed" in by_student["ben"].output()
+    assert by_student["ada"].score == SUITES["optimizers"].max_score
+    monkeypatch.setattr(batch, "grade_submission", real)
+    again = batch.grade_batch(EXAMPLES, tmp_path / "out", [SUITES["optimizers"]],
+                              f"sqlite:///{tmp_path / 'gb.db'}", workers=2)
+    assert [r.student for r in again] == ["ben"] and again[0].score > 0
