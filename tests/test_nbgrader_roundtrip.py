@@ -90,3 +90,24 @@ def test_generate_feedback_and_export_work_on_the_result(course):
     nbgrader(course, "export")
     rows = (course / "grades.csv").read_text().splitlines()
     assert len(rows) == 1 + len(STUDENTS) * len(SUITES)
+
+
+def test_zip_collect_output_is_graded_by_our_grade_command(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "source", course / "source", symlinks=False)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    archive = course / "downloaded" / "optimizers" / "archive"
+    archive.mkdir(parents=True)
+    for student in ("ada", "ben"):  # as a learning management system names its downloads
+        shutil.copy(ROOT / "examples" / "submitted" / student / "optimizers" / "optimizers.ipynb",
+                    archive / f"optimizers_{student}_attempt_2026-11-26-10-00-00_optimizers.ipynb")
+    nbgrader(course, "zip_collect", "optimizers", "--force",
+             "--FileNameCollectorPlugin.named_regexp="
+             r".+_(?P<student_id>[a-z]+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)")
+    assert (course / "submitted" / "ada" / "optimizers" / "optimizers.ipynb").is_file()
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course / "submitted"),
+                          "--out", str(course / "out"), "--db", f"sqlite:///{tmp_path / 'gb.db'}",
+                          "--assignment", "optimizers"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    scores = {line.split()[0]: line.split()[1] for line in run.stdout.splitlines()[1:3]}
+    assert scores == {"ada": "50/50", "ben": "30/50"}
