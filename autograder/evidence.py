@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kit.checks import DEFAULT_TOL, align_signs, rel_error
+
 MAX_POINTS = 400
 
 
@@ -41,21 +43,23 @@ def plot_data(case: dict, actual: list[dict], expected: list[dict], quantity: st
                        "b": np.asarray(case["problem"]["b"]).tolist()}
         return {"kind": "paths", "title": title, "start": start, "learner": learner or [],
                 "reference": reference, "diverged_at": step, "contour": contour}
-    if case["kind"] == "bn_backward" and isinstance(actual, list) and actual:
+    if case["kind"] == "bn_backward" and isinstance(actual, list) and actual and \
+            isinstance(actual[0], dict):
         errors = {}
         for key in ("dx", "dgamma", "dbeta"):
             got, want = actual[0].get(key), expected[0][key]
             if isinstance(got, np.ndarray) and got.shape == want.shape and np.all(np.isfinite(got)):
-                errors[key] = float(np.max(np.abs(got - want) /
-                                           np.maximum(1e-8, np.abs(got) + np.abs(want))))
-        return {"kind": "errors", "title": title, "errors": errors, "tol": case.get("tol", 1e-6)}
+                errors[key] = rel_error(got, want)
+        return {"kind": "errors", "title": title, "errors": errors, "tol": case.get("tol", DEFAULT_TOL)}
     if quantity and isinstance(actual, list) and step and step <= len(actual):
-        got = actual[step - 1].get(quantity)
-        want = expected[step - 1].get(quantity)
+        got_step, want_step = actual[step - 1], expected[step - 1]
+        if not isinstance(got_step, dict):
+            return None
+        if case.get("sign_free"):
+            got_step = align_signs(got_step, want_step, case["sign_free"])
+        got, want = got_step.get(quantity), want_step.get(quantity)
         if isinstance(got, np.ndarray) and isinstance(want, np.ndarray) and \
                 got.shape == want.shape and np.all(np.isfinite(got)):
-            if case.get("sign_free") and got.ndim == 2:
-                got = got * np.where(np.sum(got * want, axis=0) < 0, -1.0, 1.0)
             return {"kind": "scatter", "title": title, "quantity": quantity,
                     "expected": _floats(want), "actual": _floats(got)}
     return None

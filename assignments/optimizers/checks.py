@@ -280,7 +280,7 @@ def _describe(value) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-def _align_signs(got: dict, want: dict, keys: list[str]) -> dict:
+def align_signs(got: dict, want: dict, keys: list[str]) -> dict:
     """Flip columns of every output in ``keys`` where the first one points the other way.
 
     Principal components are defined up to sign, and eigen-solvers pick either; a learner's
@@ -362,7 +362,7 @@ def compare_traces(function: str, case: dict, actual: list[dict], expected: list
         return Check(function, description, False, f"{function}: the run produced "
                      f"{_describe(actual)}, not {len(expected)} steps ({description}).")
     if case.get("sign_free"):
-        actual = [_align_signs(got, want, case["sign_free"]) for got, want in zip(actual, expected)]
+        actual = [align_signs(got, want, case["sign_free"]) for got, want in zip(actual, expected)]
     if _all_close(actual, expected, tol):
         return Check(function, description, True, f"{function}: ok ({description}).", tol=tol)
     for step, (got, want) in enumerate(zip(actual, expected)):
