@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +19,16 @@ from .kit.checks import (CallFailed, answer_cells, compare_traces, numerical_bn_
                          run_case, to_json)
 from .suite import Suite
 from .suites import SUITES
+
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+
+
+def solution_sources(assignment: str) -> dict[str, str]:
+    """The reference's answer cells as a learner would write them: markers removed."""
+    path = SOURCE / assignment / SUITES[assignment].notebook
+    return {grade_id: SOLUTION_MARKERS.sub("", source)
+            for grade_id, source in answer_cells(nbformat.read(path, as_version=4))}
 
 
 @functools.cache

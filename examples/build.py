@@ -12,17 +12,15 @@ the reference solution or with a catalogued mistake, as a real learner would:
 * eve: nothing done yet: the released notebooks as they came.
 """
 import json
-import re
 import shutil
 from pathlib import Path
 
-from autograder.course import RELEASE, SOURCE
-from autograder.kit.checks import answer_cells
+from autograder.course import RELEASE
 from autograder.mistakes import catalog, with_answer, with_variant
+from autograder.reference import solution_sources
 from autograder.suites import SUITES
 
 HERE = Path(__file__).resolve().parent
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
 
 # student -> assignment -> {function: mistake name, or None for "left as the stub"}
 PLANS = {
@@ -42,11 +40,10 @@ def released(assignment: str) -> str:
 
 def submission(assignment: str, plan: dict[str, str | None]) -> dict:
     nb = json.loads(released(assignment))
-    source = json.loads((SOURCE / assignment / SUITES[assignment].notebook).read_text("utf-8"))
     mistakes, _ = catalog(assignment)
-    for grade_id, code in answer_cells(source):
+    for grade_id, code in solution_sources(assignment).items():
         if grade_id not in plan:
-            nb = with_answer(nb, grade_id, SOLUTION_MARKERS.sub("", code))
+            nb = with_answer(nb, grade_id, code)
         elif plan[grade_id] is not None:
             nb = with_variant(nb, next(m for m in mistakes
                                        if m.function == grade_id and m.name == plan[grade_id]))

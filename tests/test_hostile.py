@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import grade_batch
+from autograder.kit.checks import answer_cells
+from autograder.mistakes import with_answer
 from autograder.sandbox.process import Limits
 from autograder.suites import SUITES
 
@@ -32,19 +34,6 @@ class Scenario:
     broken: str | None   # the function that must lose marks; None: the whole notebook
     says: str            # what its feedback must say
     only_bubblewrap: bool = False
-
-
-def cell(nb: dict, grade_id: str, source: str) -> dict:
-    nb = copy.deepcopy(nb)
-    for c in nb["cells"]:
-        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            c["source"] = source
-    return nb
-
-
-def answer_source(nb: dict, grade_id: str) -> str:
-    return next("".join(c["source"]) for c in nb["cells"]
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 SNOOP = """
@@ -73,7 +62,7 @@ for path in ("/tmp/big", "big", "/escape", os.path.expanduser("~/.bashrc"), "/us
 
 def scenarios(nb: dict) -> dict[str, tuple[object, Scenario]]:
     """student -> (notebook JSON, bytes, or None for a missing file; expected verdict)."""
-    solved = {name: answer_source(nb, name) for name in [f.name for f in SUITE.functions]}
+    solved = dict(answer_cells(nb))
     broken_nb = copy.deepcopy(nb)
     broken_nb["cells"] = [c for c in nb["cells"]
                           if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != "adam"]
@@ -93,56 +82,56 @@ def scenarios(nb: dict) -> dict[str, tuple[object, Scenario]]:
     huge["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout",
                                     "text": "y" * (40 * 2**20)}]
     return {
-        "exit-at-call": (cell(nb, "sgd_momentum", "import sys\ndef sgd_momentum(w, dw, config=None):\n    sys.exit(0)\n"),
+        "exit-at-call": (with_answer(nb, "sgd_momentum", "import sys\ndef sgd_momentum(w, dw, config=None):\n    sys.exit(0)\n"),
                          Scenario("sgd_momentum", "SystemExit")),
-        "os-exit-at-call": (cell(nb, "adagrad", "import os\ndef adagrad(w, dw, config=None):\n    os._exit(0)\n"),
+        "os-exit-at-call": (with_answer(nb, "adagrad", "import os\ndef adagrad(w, dw, config=None):\n    os._exit(0)\n"),
                             Scenario("adagrad", "exited (status 0)")),
-        "base-exception": (cell(nb, "rmsprop", "def rmsprop(w, dw, config=None):\n    raise KeyboardInterrupt\n"),
+        "base-exception": (with_answer(nb, "rmsprop", "def rmsprop(w, dw, config=None):\n    raise KeyboardInterrupt\n"),
                            Scenario("rmsprop", "KeyboardInterrupt")),
-        "segfault": (cell(nb, "adam", "import ctypes\ndef adam(w, dw, config=None):\n    ctypes.string_at(0)\n"),
+        "segfault": (with_answer(nb, "adam", "import ctypes\ndef adam(w, dw, config=None):\n    ctypes.string_at(0)\n"),
                      Scenario("adam", "segmentation fault")),
-        "loop-at-call": (cell(nb, "nesterov_momentum", "def nesterov_momentum(w, dw, config=None):\n    while True:\n        pass\n"),
+        "loop-at-call": (with_answer(nb, "nesterov_momentum", "def nesterov_momentum(w, dw, config=None):\n    while True:\n        pass\n"),
                          Scenario("nesterov_momentum", "took longer than 3 s")),
-        "loop-at-import": (cell(nb, "adagrad", "while True:\n    pass\n" + solved["adagrad"]),
+        "loop-at-import": (with_answer(nb, "adagrad", "while True:\n    pass\n" + solved["adagrad"]),
                            Scenario("adagrad", "loading answer cell 'adagrad' took longer")),
-        "exit-at-import": (cell(nb, "rmsprop", "import os\nos._exit(3)\n"),
+        "exit-at-import": (with_answer(nb, "rmsprop", "import os\nos._exit(3)\n"),
                            Scenario("rmsprop", "exited (status 3)")),
-        "ignores-signals": (cell(nb, "sgd_momentum", "import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
+        "ignores-signals": (with_answer(nb, "sgd_momentum", "import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
                                  "    signal.signal(s, signal.SIG_IGN)\ndef sgd_momentum(w, dw, config=None):\n    while True:\n        pass\n"),
                             Scenario("sgd_momentum", "took longer than 3 s")),
-        "memory-hog": (cell(nb, "adam", "import numpy as np\ndef adam(w, dw, config=None):\n"
+        "memory-hog": (with_answer(nb, "adam", "import numpy as np\ndef adam(w, dw, config=None):\n"
                             "    return [np.ones(2**27) for _ in range(64)], config\n"),
                        Scenario("adam", "MemoryError")),
-        "fork-bomb": (cell(nb, "nesterov_momentum", "import os, time\ndef nesterov_momentum(w, dw, config=None):\n"
+        "fork-bomb": (with_answer(nb, "nesterov_momentum", "import os, time\ndef nesterov_momentum(w, dw, config=None):\n"
                            "    while True:\n        if os.fork() == 0:\n            time.sleep(30)\n            os._exit(0)\n"),
                       Scenario("nesterov_momentum", "Resource temporarily unavailable")),
-        "floods-stdout": (cell(nb, "rmsprop", "def rmsprop(w, dw, config=None):\n    while True:\n        print('x' * 100000)\n"),
+        "floods-stdout": (with_answer(nb, "rmsprop", "def rmsprop(w, dw, config=None):\n    while True:\n        print('x' * 100000)\n"),
                           Scenario("rmsprop", "wrote too much output")),
-        "tampers-with-checks": (cell(nb, "sgd_momentum", "import numpy as np\nimport checks\n"
+        "tampers-with-checks": (with_answer(nb, "sgd_momentum", "import numpy as np\nimport checks\n"
                                      "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
                                      "checks.rel_error = lambda *a, **k: 0.0\nchecks.compare_traces = lambda *a, **k: None\n"
                                      "def sgd_momentum(w, dw, config=None):\n    return w * 0, config or {}\n"),
                                 Scenario("sgd_momentum", "relative error")),
-        "fakes-traces": (cell(nb, "adam", solved["adam"] + "\nimport checks\n_real = checks.run_case\n"
+        "fakes-traces": (with_answer(nb, "adam", solved["adam"] + "\nimport checks\n_real = checks.run_case\n"
                               "checks.run_case = lambda fn, case, f=None: [{'next_w': 1.0}] "
                               "if case['function'] == 'adam' else _real(fn, case, f)\n"),
                          Scenario("adam", "not 60 steps")),
-        "hostile-object": (cell(nb, "rmsprop", "class Evil:\n    def __eq__(self, other):\n        return True\n"
+        "hostile-object": (with_answer(nb, "rmsprop", "class Evil:\n    def __eq__(self, other):\n        return True\n"
                                 "def rmsprop(w, dw, config=None):\n    return Evil(), config\n"),
                            Scenario("rmsprop", "got a value of type Evil")),
-        "returns-nan": (cell(nb, "adam", solved["adam"] + "\n_solved = adam\ndef adam(w, dw, config=None):\n"
+        "returns-nan": (with_answer(nb, "adam", solved["adam"] + "\n_solved = adam\ndef adam(w, dw, config=None):\n"
                              "    next_w, config = _solved(w, dw, config)\n    return next_w * np.nan, config\n"),
                         Scenario("adam", "NaN")),
-        "huge-array": (cell(nb, "adagrad", solved["adagrad"] + "\n_solved = adagrad\ndef adagrad(w, dw, config=None):\n"
+        "huge-array": (with_answer(nb, "adagrad", solved["adagrad"] + "\n_solved = adagrad\ndef adagrad(w, dw, config=None):\n"
                             "    next_w, config = _solved(w, dw, config)\n"
                             "    config['junk'] = np.zeros(10**7)\n    return next_w, config\n"),
                        Scenario("adagrad", "larger than 64 MiB")),
-        "snoops": (cell(nb, "sgd_momentum", SNOOP + solved["sgd_momentum"] +
+        "snoops": (with_answer(nb, "sgd_momentum", SNOOP + solved["sgd_momentum"] +
                         "\n_solved = sgd_momentum\ndef sgd_momentum(w, dw, config=None):\n"
                         "    if FOUND:\n        raise RuntimeError(FOUND[:5])\n    return _solved(w, dw, config)\n"),
                    Scenario(None, "", only_bubblewrap=True)),
-        "writes-files": (cell(nb, "adagrad", WRITER + solved["adagrad"]), Scenario(None, "", only_bubblewrap=True)),
-        "kills-parent": (cell(nb, "sgd_momentum", "import os, signal\ndef sgd_momentum(w, dw, config=None):\n"
+        "writes-files": (with_answer(nb, "adagrad", WRITER + solved["adagrad"]), Scenario(None, "", only_bubblewrap=True)),
+        "kills-parent": (with_answer(nb, "sgd_momentum", "import os, signal\ndef sgd_momentum(w, dw, config=None):\n"
                               "    os.kill(os.getppid(), signal.SIGKILL)\n    os.kill(-1, signal.SIGKILL)\n"),
                          Scenario("sgd_momentum", "os.kill", only_bubblewrap=True)),
         "not-json": (json.dumps(nb)[:5000], Scenario(None, "is not a notebook: invalid JSON")),
@@ -151,11 +140,11 @@ def scenarios(nb: dict) -> dict[str, tuple[object, Scenario]]:
         "missing": (None, Scenario(None, "is missing")),
         "cell-deleted": (broken_nb, Scenario("adam", "has no answer cell 'adam'")),
         "cell-as-markdown": (markdown, Scenario("rmsprop", "turned into markdown")),
-        "renamed": (cell(nb, "adagrad", solved["adagrad"].replace("def adagrad(", "def ada_grad(")),
+        "renamed": (with_answer(nb, "adagrad", solved["adagrad"].replace("def adagrad(", "def ada_grad(")),
                     Scenario("adagrad", "defines no function adagrad()")),
-        "syntax-error": (cell(nb, "nesterov_momentum", "def nesterov_momentum(w, dw, config=None:\n    pass\n"),
+        "syntax-error": (with_answer(nb, "nesterov_momentum", "def nesterov_momentum(w, dw, config=None:\n    pass\n"),
                          Scenario("nesterov_momentum", "SyntaxError")),
-        "warns-and-writes-stderr": (cell(nb, "adagrad", "import sys, warnings\n" + solved["adagrad"] +
+        "warns-and-writes-stderr": (with_answer(nb, "adagrad", "import sys, warnings\n" + solved["adagrad"] +
                                         "\n_solved = adagrad\ndef adagrad(w, dw, config=None):\n"
                                         "    warnings.warn('careful')\n    print('to stderr', file=sys.stderr)\n"
                                         "    return _solved(w, dw, config)\n"), Scenario(None, "")),

@@ -15,13 +15,12 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.course import RELEASE
-from autograder.kit.checks import answer_cells
 from autograder.mistakes import catalog, with_answer
+from autograder.reference import solution_sources
 from autograder.suites import SUITES
 
 from .helpers import ROOT
 
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
 LEARNER_PACKAGES = {"numpy", "matplotlib", "pytest", "nbformat", "checks"}
 
 
@@ -35,11 +34,6 @@ def released_folder(tmp_path: Path, assignment: str, answers: dict[str, str]) ->
         nb = with_answer(nb, grade_id, source)
     notebook.write_text(json.dumps(nb), encoding="utf-8")
     return folder
-
-
-def solution_answers(assignment: str) -> dict[str, str]:
-    source = json.loads((ROOT / "source" / assignment / SUITES[assignment].notebook).read_text())
-    return {gid: SOLUTION_MARKERS.sub("", code) for gid, code in answer_cells(source)}
 
 
 def learner_pytest(folder: Path) -> subprocess.CompletedProcess:
@@ -65,7 +59,7 @@ def test_learner_files_import_only_what_a_learner_has(assignment):
 
 @pytest.mark.parametrize("assignment", sorted(SUITES))
 def test_pytest_passes_for_a_solved_notebook(tmp_path, assignment):
-    run = learner_pytest(released_folder(tmp_path, assignment, solution_answers(assignment)))
+    run = learner_pytest(released_folder(tmp_path, assignment, solution_sources(assignment)))
     assert run.returncode == 0, run.stdout
     assert f"{len(SUITES[assignment].functions)} passed" in run.stdout
 
@@ -81,7 +75,7 @@ def test_pytest_fails_on_the_stub_and_says_it_is_a_stub(tmp_path, assignment):
 def test_pytest_names_the_function_quantity_error_and_the_known_mistake(tmp_path):
     mistakes, _ = catalog("optimizers")
     ema = next(m for m in mistakes if m.name == "EMA form")
-    answers = {**solution_answers("optimizers"), "sgd_momentum": ema.source}
+    answers = {**solution_sources("optimizers"), "sgd_momentum": ema.source}
     run = learner_pytest(released_folder(tmp_path, "optimizers", answers))
     assert failed_functions(run.stdout) == {"sgd_momentum"}
     assert re.search(r"sgd_momentum: velocity relative error \S+ > tolerance 1e-06", run.stdout)
@@ -94,14 +88,14 @@ def test_pytest_gives_the_quantitys_hint_for_a_mistake_nobody_catalogued(tmp_pat
              "    v = config['momentum'] * config.get('velocity', np.zeros_like(w))"
              " - 2 * config['learning_rate'] * dw\n    config['velocity'] = v\n    return w + v, config\n")
     run = learner_pytest(released_folder(tmp_path, "optimizers",
-                                         {**solution_answers("optimizers"), "sgd_momentum": novel}))
+                                         {**solution_sources("optimizers"), "sgd_momentum": novel}))
     assert failed_functions(run.stdout) == {"sgd_momentum"}
     assert "Hint: v = momentum * v - learning_rate * dw" in run.stdout
     assert "Diagnosis" not in run.stdout
 
 
 def test_pytest_reports_a_cell_that_does_not_run(tmp_path):
-    answers = {**solution_answers("optimizers"), "adagrad": "def adagrad(w, dw, config=None:\n"}
+    answers = {**solution_sources("optimizers"), "adagrad": "def adagrad(w, dw, config=None:\n"}
     run = learner_pytest(released_folder(tmp_path, "optimizers", answers))
     assert failed_functions(run.stdout) == {"adagrad"}
     assert "answer cell 'adagrad' does not run: SyntaxError" in run.stdout
