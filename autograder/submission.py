@@ -47,6 +47,10 @@ def _load_json(path: Path, submission: Submission) -> dict | None:
         submission.problems.append(f"{path.name} is not a notebook: invalid JSON at line "
                                    f"{exc.lineno}, column {exc.colno} ({exc.msg})")
         return None
+    except RecursionError:
+        submission.problems.append(f"{path.name} is not a notebook: its JSON is nested too "
+                                   f"deep to read")
+        return None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         submission.problems.append(f"{path.name} has no list of cells: not a notebook in "
                                    f"format 4")

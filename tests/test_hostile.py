@@ -136,6 +136,7 @@ def scenarios(nb: dict) -> dict[str, tuple[object, Scenario]]:
                          Scenario("sgd_momentum", "os.kill", only_bubblewrap=True)),
         "not-json": (json.dumps(nb)[:5000], Scenario(None, "is not a notebook: invalid JSON")),
         "not-utf8": (json.dumps(nb).encode("utf-8").replace(b"Adam", b"Ad\xffm", 1), Scenario(None, "is not UTF-8")),
+        "deeply-nested": ("[" * 200000 + "]" * 200000, Scenario(None, "nested too deep")),
         "no-cells": ({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, Scenario(None, "has no cells")),
         "missing": (None, Scenario(None, "is missing")),
         "cell-deleted": (broken_nb, Scenario("adam", "has no answer cell 'adam'")),
