@@ -71,3 +71,42 @@ def test_oversized_headers_are_refused():
     stream = io.BytesIO(struct.pack(">I", wire.MAX_HEADER + 1))
     with pytest.raises(wire.WireError, match="limit"):
         wire.read_message(stream.read)
+
+
+def test_zero_d_arrays_and_numpy_scalars_keep_their_shape_and_type():
+    back = roundtrip({"mu": np.asarray(0.9), "t": np.int64(3), "lr": np.float32(0.5),
+                      "flag": np.bool_(True)})
+    assert type(back["mu"]) is np.ndarray and back["mu"].shape == () and back["mu"] == 0.9
+    assert type(back["t"]) is np.int64 and back["t"] == 3
+    assert type(back["lr"]) is np.float32 and type(back["flag"]) is np.bool_
+
+
+def test_an_array_referenced_twice_is_refused_so_a_reply_cannot_amplify():
+    ref = {"$nd": 0, "dtype": "<f8", "shape": [4]}
+    with pytest.raises(wire.WireError, match="referenced twice"):
+        raw_message([ref] * 48, [b"\0" * 32])
+
+
+def test_arrays_arrive_without_extra_copies_of_the_payload():
+    import tracemalloc
+    value = [np.zeros(2**20) for _ in range(8)]  # 64 MiB
+    packed = wire.pack(value)
+    tracemalloc.start()
+    back = wire.read_message(io.BytesIO(packed).read)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(back) == 8
+    # the payload once (read) and the arrays once (decoded): no slice copies between
+    assert peak < 2.5 * 64 * 2**20
+
+
+def test_lone_surrogates_are_replaced_so_any_text_can_be_written():
+    back = raw_message({"$dict": {"message\udc80": "bad \udc80 text", "ok": ["\ud800"]}})
+    for text in [*back, back["message\ufffd"], back["ok"][0]]:
+        text.encode("utf-8")  # raises on a lone surrogate
+    assert back["message\ufffd"] == "bad \ufffd text"
+
+
+def test_integers_beyond_64_bits_arrive_as_floats():
+    back = raw_message({"$dict": {"t": 10**30, "u": -(10**400), "v": 2**63 - 1}})
+    assert back["t"] == 1e30 and back["u"] == float("-inf") and back["v"] == 2**63 - 1

@@ -9,18 +9,29 @@ rest of a trajectory's grading.) Both sides import this file: the worker from it
 copy in the sandbox.
 
 Tagged values inside the header: ``{"$nd": i, "dtype": "<f8", "shape": [2, 3]}`` is the
-i-th array, ``{"$tuple": [...]}`` a tuple, ``{"$dict": {...}}`` a dict with string keys,
+i-th array (``"scalar": true`` marks a numpy scalar such as ``np.float32(2.5)``, sent as its
+0-d array), ``{"$tuple": [...]}`` a tuple, ``{"$dict": {...}}`` a dict with string keys,
 ``{"$float": "nan"}`` a non-finite float. Plain JSON values stand for themselves.
+
+The grader reads messages from code it does not trust, so decoding is bounded before
+anything is built: the header's size, the arrays' total size, nesting depth, each array
+referenced at most once (a reply cannot make one buffer into many copies), strings cleaned
+of lone surrogates (which no UTF-8 file can hold), and integers kept within 64 bits.
 """
 import json
 import math
+import re
 import struct
 
 import numpy as np
 
-MAX_HEADER = 8 * 2**20
+# A trace's header is a few KiB (the numbers travel as raw arrays); JSON expands roughly
+# tenfold into Python objects, so this bounds what a header can cost the grader.
+MAX_HEADER = 2 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
+INT_RANGE = (-2**63, 2**63 - 1)  # larger integers arrive as floats: no step counter needs more
 MAX_DEPTH = 64  # nesting of lists, tuples and dicts
+SURROGATES = re.compile("[\ud800-\udfff]")
 ARRAY_KINDS = "biuf"  # bool, signed and unsigned int, float: nothing that can hold objects
 DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
@@ -39,13 +50,9 @@ def encode(value, arrays: list) -> object:
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else {"$float": repr(float(value))}
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in ARRAY_KINDS:
-            raise WireError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
-        plain = np.ascontiguousarray(value.view(np.ndarray), dtype=value.dtype.newbyteorder("<"))
-        arrays.append(plain.tobytes())
-        return {"$nd": len(arrays) - 1, "dtype": plain.dtype.str, "shape": list(plain.shape)}
+        return _encode_array(value, arrays)
     if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
-        return encode(value.item(), arrays)
+        return {**_encode_array(np.asarray(value), arrays), "scalar": True}
     if isinstance(value, tuple):
         return {"$tuple": [encode(v, arrays) for v in value]}
     if isinstance(value, list):
@@ -57,40 +64,76 @@ def encode(value, arrays: list) -> object:
     raise WireError(f"a value of type {type(value).__name__} cannot be sent")
 
 
-def decode(value, arrays: list[bytes], depth: int = 0):
+def _encode_array(value: np.ndarray, arrays: list) -> dict:
+    if value.dtype.kind not in ARRAY_KINDS:
+        raise WireError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
+    # np.array, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
+    plain = np.array(value.view(np.ndarray), dtype=value.dtype.newbyteorder("<"), order="C")
+    arrays.append(plain.tobytes())
+    return {"$nd": len(arrays) - 1, "dtype": plain.dtype.str, "shape": list(plain.shape)}
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates replaced: JSON can carry them, no UTF-8 file can."""
+    return SURROGATES.sub("\ufffd", text)
+
+
+def decode(value, arrays: list, depth: int = 0, used: set | None = None):
+    """The value a header stands for; ``used`` collects the arrays already taken."""
+    used = set() if used is None else used
     if depth > MAX_DEPTH:
         raise WireError(f"values nested more than {MAX_DEPTH} deep")
     if isinstance(value, list):
-        return [decode(v, arrays, depth + 1) for v in value]
+        return [decode(v, arrays, depth + 1, used) for v in value]
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        return _as_float(value)
     if not isinstance(value, dict):
         return value
     if "$nd" in value:
-        return load_array(value, arrays)
+        return load_array(value, arrays, used)
     if len(value) != 1:
         raise WireError("malformed tagged value")
     (tag, body), = value.items()
     if tag == "$tuple" and isinstance(body, list):
-        return tuple(decode(v, arrays, depth + 1) for v in body)
+        return tuple(decode(v, arrays, depth + 1, used) for v in body)
     if tag == "$dict" and isinstance(body, dict):
-        return {str(k): decode(v, arrays, depth + 1) for k, v in body.items()}
+        return {clean_text(k): decode(v, arrays, depth + 1, used) for k, v in body.items()}
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
     raise WireError(f"malformed tagged value {tag!r}")
 
 
-def load_array(tag: dict, arrays: list[bytes]) -> np.ndarray:
+def load_array(tag: dict, arrays: list, used: set):
     index, dtype, shape = tag.get("$nd"), tag.get("dtype"), tag.get("shape")
-    if set(tag) != {"$nd", "dtype", "shape"} or not isinstance(index, int) or \
-            not 0 <= index < len(arrays):
+    scalar = tag.get("scalar", False)
+    if not {"$nd", "dtype", "shape"} <= set(tag) <= {"$nd", "dtype", "shape", "scalar"} or \
+            not isinstance(index, int) or isinstance(index, bool) or \
+            not 0 <= index < len(arrays) or scalar not in (True, False):
         raise WireError("reference to a missing array")
+    if index in used:
+        raise WireError(f"array {index} referenced twice: each array is sent once")
+    used.add(index)
     if dtype not in DTYPES:
         raise WireError(f"array of dtype {dtype!r} refused: numbers only")
     if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
         raise WireError("malformed array shape")
+    if len(shape) > MAX_DEPTH or (scalar and shape):
+        raise WireError("malformed array shape")
     raw = arrays[index]
-    if len(raw) != DTYPES[dtype].itemsize * int(np.prod(shape, dtype=np.int64)):
+    if len(raw) != DTYPES[dtype].itemsize * math.prod(shape):
         raise WireError("array size does not match its shape")
-    return np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(shape).copy()
+    array = np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(shape).copy()
+    return array[()] if scalar else array
 
 
 def pack(body) -> bytes:
@@ -122,9 +165,9 @@ def read_message(read_exact) -> object:
     if length > MAX_HEADER:
         raise WireError(f"header of {length} bytes is over the {MAX_HEADER}-byte limit")
     body, sizes = unpack_header(read_exact(length))
-    payload = read_exact(sum(sizes)) if sizes else b""
+    payload = memoryview(read_exact(sum(sizes)) if sizes else b"")
     offsets = np.cumsum([0] + sizes).tolist()
-    arrays = [payload[a:b] for a, b in zip(offsets, offsets[1:])]
+    arrays = [payload[a:b] for a, b in zip(offsets, offsets[1:])]  # views: no copies
     try:
         return decode(body, arrays)
     except RecursionError:
