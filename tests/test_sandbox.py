@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograder.sandbox.process import Limits, LearnerError, Sandbox, SandboxFailure
+from autograder.sandbox.process import (Limits, LearnerError, Sandbox, SandboxFailure,
+                                        SandboxTimeout)
 from autograder.course import ROOT
 
 LEVELS = ["rlimits"] + (["bubblewrap"] if shutil.which("bwrap") else [])
@@ -115,3 +120,156 @@ def test_memory_is_capped(level):
         box.start()
         with pytest.raises(LearnerError, match="MemoryError"):
             box.call("hog")
+
+
+ROOT_BWRAP = "bubblewrap" in LEVELS and os.geteuid() == 0
+
+
+@pytest.mark.skipif("bubblewrap" not in LEVELS, reason="bubblewrap is not installed")
+def test_under_bubblewrap_no_host_setting_is_writable_and_no_capability_is_held():
+    probe = """
+import os
+def probe():
+    seen = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups()}
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    seen["caps"] = {k: int(status[k], 16) for k in ("CapEff", "CapPrm", "CapBnd", "CapAmb")}
+    seen["no_new_privs"] = status["NoNewPrivs"].strip()
+    seen["writable"] = []
+    for path in ("/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches",
+                 "/proc/sys/kernel/pid_max", "/proc/sys/kernel/modprobe", "/proc/sysrq-trigger",
+                 "/sys/kernel/uevent_helper", "/sys/fs/cgroup/pids/cgroup.procs"):
+        try:
+            with open(path, "a"):
+                seen["writable"].append(path)
+        except OSError:
+            pass
+    return seen
+"""
+    with sandbox({"probe": probe}, "bubblewrap") as box:
+        box.start()
+        seen = box.call("probe")
+    assert seen["writable"] == []
+    assert seen["caps"] == {"CapEff": 0, "CapPrm": 0, "CapBnd": 0, "CapAmb": 0} or \
+        os.geteuid() != 0 and seen["caps"]["CapEff"] == 0
+    assert seen["no_new_privs"] == "1"
+    if os.geteuid() == 0:  # the uid outside the sandbox is the one it runs as: not root
+        assert seen["uid"] != 0 and seen["gid"] != 0 and seen["groups"] == []
+
+
+@pytest.mark.skipif("bubblewrap" not in LEVELS, reason="bubblewrap is not installed")
+def test_under_bubblewrap_every_writable_folder_is_sized():
+    fill = """
+import os
+def fill():
+    written = {}
+    for folder in ("/", "/dev", "/tmp", "/dev/shm", "/sandbox", "/worker", "/proc"):
+        written[folder] = 0
+        for i in range(64):  # many files: the per-file cap alone does not bound a folder
+            try:
+                with open(os.path.join(folder, f"fill{i}"), "wb") as f:
+                    while True:
+                        f.write(b"x" * 2**18)
+                        written[folder] += 2**18
+            except OSError:
+                if written[folder] == 0 or i > 0 and not os.path.exists(os.path.join(folder, f"fill{i}")):
+                    break
+    return written
+"""
+    limits = Limits(call_seconds=20.0, scratch_bytes=4 * 2**20, shm_bytes=2 * 2**20,
+                    output_bytes=2**20)
+    with Sandbox([("fill", fill)], "", limits, isolation="bubblewrap") as box:
+        box.start()
+        written = box.call("fill")
+    assert written["/"] == written["/dev"] == written["/worker"] == written["/proc"] == 0
+    for folder, size in (("/tmp", 4), ("/sandbox", 4), ("/dev/shm", 2)):
+        assert 0 < written[folder] <= size * 2**20, (folder, written)
+
+
+@pytest.mark.skipif(not ROOT_BWRAP or not os.path.isdir("/sys/fs/cgroup/memory") and
+                    not os.path.exists("/sys/fs/cgroup/memory.max"),
+                    reason="needs root, bubblewrap and a memory cgroup")
+def test_the_memory_of_the_whole_sandbox_is_capped_children_included():
+    hog = """
+import os, time
+def hog():
+    children = []
+    for _ in range(6):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(200 * 2**20)   # each child alone is under its own limit
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            time.sleep(0.5)
+            os._exit(0)
+        children.append(pid)
+    return sum(os.waitpid(pid, 0)[1] == 0 for pid in children)
+"""
+    limits = Limits(call_seconds=30.0, memory_bytes=300 * 2**20)
+    with Sandbox([("hog", hog)], "", limits, isolation="bubblewrap") as box:
+        box.start()
+        try:
+            finished = box.call("hog")
+        except SandboxFailure as exc:
+            assert "memory" in str(exc) or "killed" in str(exc)
+        else:  # 6 x 200 MiB > the sandbox's cap: the kernel ended some of them
+            assert finished < 6
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_worker_that_stops_reading_cannot_stall_the_grader(level):
+    # The first cell answers its own load request, then sleeps instead of reading: the next
+    # request (a cell far larger than a pipe's buffer) can never be written in full.
+    forge = ("import os, sys, time, wire\n"
+             "os.write(int(sys.argv[2]), wire.pack({'error': None}))\n"
+             "time.sleep(1000)\n")
+    big = "def big():\n    return 1\n" + "# padding\n" * 200_000
+    limits = Limits(call_seconds=1.0, submission_seconds=6.0)
+    started = time.monotonic()
+    with Sandbox([("forge", forge), ("big", big), ("ok", "def ok():\n    return 1\n")], "",
+                 limits, isolation=level) as box:
+        with pytest.raises(SandboxFailure):
+            box.start()
+            box.call("ok")
+    assert time.monotonic() - started < limits.submission_seconds + 3
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_printing_any_amount_costs_nothing_and_its_start_and_end_are_kept(level):
+    cells = {"loud": "def loud(i):\n    print('first line' if i == 0 else 'x' * 2**20)\n"
+                     "    print(f'end of call {i}')\n    return i\n"}
+    with sandbox(cells, level) as box:
+        box.start()
+        assert [box.call("loud", i) for i in range(24)] == list(range(24))
+        report = box.output.report()
+    assert box.output.total > 23 * 2**20
+    assert report.startswith("Your code printed 23.0 MiB") and "first line" in report
+    assert "end of call 23" in report and len(report) < 10_000
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_case_with_its_own_time_budget_is_stopped_at_it(level):
+    cells = {"slow": "import time\ndef slow(x):\n    time.sleep(5)\n    return x\n"}
+    case = {"function": "slow", "kind": "call", "args": [1], "outputs": ["y"],
+            "description": "timed", "seconds": 0.5}
+    with sandbox(cells, level) as box:
+        box.start()
+        started = time.monotonic()
+        with pytest.raises(SandboxTimeout, match="longer than 0.5 s"):
+            box.run_case("slow", case)
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_killed_graders_scratch_folders_are_removed_by_the_next_run(tmp_path):
+    start = ("import os, signal, sys\n"
+             "from autograder.sandbox.process import Sandbox\n"
+             "box = Sandbox([('f', 'def f():\\n    return 1\\n')], '')\n"
+             "box.start()\n"
+             "print(box._scratch, flush=True)\n"
+             "os.kill(os.getpid(), signal.SIGKILL)\n")
+    killed = subprocess.run([sys.executable, "-c", start], capture_output=True, text=True,
+                            timeout=60)
+    scratch = Path(killed.stdout.strip())
+    assert killed.returncode == -9 and scratch.is_dir()
+    subprocess.run([sys.executable, "-c", "from autograder.sandbox.process import Sandbox\n"
+                    "Sandbox([], '').close()\n"], check=True, timeout=60)
+    assert not scratch.exists()

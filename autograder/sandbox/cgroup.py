@@ -1,73 +1,107 @@
-"""A pids cgroup per sandbox: caps how many processes learner code can start, and lists
-every process it started, detached or not, so that all of them can be ended.
+"""A cgroup per sandbox: caps the processes and the memory of learner code, and lists every
+process it started, detached or not, so that all of them can be ended.
 
-RLIMIT_NPROC does not bind root (nor, on some kernels, a process that bubblewrap started
-as root), so a fork bomb would be stopped only by the call's timeout, after it had used
-up the machine's process table for every other learner. A pids cgroup binds everyone.
-Where no cgroup hierarchy is writable (not root, no Linux), ``PidsCgroup.create`` returns
-None and the worker's own RLIMIT_NPROC is all there is.
+RLIMIT_NPROC does not bind root, and RLIMIT_AS counts neither the pages a process parks in
+a tmpfs nor those of its children: a pids cgroup binds every process, and a memory cgroup
+charges tmpfs pages to the sandbox that wrote them, so that when a submission takes too
+much the kernel ends a process of that sandbox, never the grader. Both hierarchies of
+cgroup v1 (``/sys/fs/cgroup/{pids,memory}``) and the unified one of v2 are used where
+writable. Where none is (not root, no Linux), ``SandboxCgroup.create`` returns None and the
+worker's own resource limits are all there is.
 """
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import time
 import uuid
 from pathlib import Path
 
 PREFIX = "lecture7-sandbox-"
-V1_ROOT = Path("/sys/fs/cgroup/pids")
-V2_ROOT = Path("/sys/fs/cgroup")
+V1_ROOT = Path("/sys/fs/cgroup")  # holds one folder per controller
+V2_ROOT = Path("/sys/fs/cgroup")  # or is itself the unified hierarchy
 
 
-def _writable_root() -> Path | None:
-    if (V1_ROOT / "cgroup.procs").exists() and os.access(V1_ROOT, os.W_OK):
-        return V1_ROOT
+def _writable(path: Path) -> bool:
+    return (path / "cgroup.procs").exists() and os.access(path, os.W_OK)
+
+
+def _roots() -> dict[str, Path]:
+    """controller -> the writable hierarchy that holds it ("pids", "memory")."""
+    v1 = {name: V1_ROOT / name for name in ("pids", "memory") if _writable(V1_ROOT / name)}
+    if v1:
+        return v1
     controllers = V2_ROOT / "cgroup.subtree_control"
-    if controllers.exists() and os.access(V2_ROOT, os.W_OK) and \
-            "pids" in controllers.read_text().split():
-        return V2_ROOT
-    return None
+    if controllers.exists() and _writable(V2_ROOT):
+        enabled = controllers.read_text().split()
+        return {name: V2_ROOT for name in ("pids", "memory") if name in enabled}
+    return {}
 
 
-def sweep_stale(root: Path) -> None:
+def sweep_stale(roots) -> None:
     """Remove the cgroups of graders that were killed, and end what still runs in them."""
-    for path in root.glob(f"{PREFIX}*"):
-        owner = path.name[len(PREFIX):].split("-")[0]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-            PidsCgroup(path).remove()
+    for root in set(roots):
+        for path in root.glob(f"{PREFIX}*"):
+            owner = path.name[len(PREFIX):].split("-")[0]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                SandboxCgroup([path]).remove()
 
 
-class PidsCgroup:
-    def __init__(self, path: Path):
-        self.path = path
+def _limit_files(root: Path, controller: str, unified: bool) -> dict[str, str]:
+    if controller == "pids":
+        return {"pids.max": "{processes}"}
+    if unified:
+        return {"memory.max": "{memory}", "memory.swap.max": "0"}
+    files = {"memory.limit_in_bytes": "{memory}"}
+    if (root / "memory.memsw.limit_in_bytes").exists():
+        files["memory.memsw.limit_in_bytes"] = "{memory}"  # no escape into swap either
+    return files
+
+
+class SandboxCgroup:
+    def __init__(self, paths: list[Path]):
+        self.paths = paths  # one per hierarchy (v1), or the single unified one (v2)
 
     @classmethod
-    def create(cls, max_processes: int) -> "PidsCgroup | None":
-        root = _writable_root()
-        if root is None:
+    def create(cls, max_processes: int, max_memory: int) -> "SandboxCgroup | None":
+        """A cgroup with both caps, or None where no cgroup can be made."""
+        roots = _roots()
+        if not roots:
             return None
-        sweep_stale(root)
-        path = root / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        sweep_stale(roots.values())
+        name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        made = cls([])
         try:
-            path.mkdir()
-            (path / "pids.max").write_text(f"{max_processes}\n")
+            for controller, root in roots.items():
+                path = root / name
+                if path not in made.paths:
+                    path.mkdir()
+                    made.paths.append(path)
+                for file, value in _limit_files(root, controller, root == V2_ROOT).items():
+                    target = path / file
+                    if target.exists():
+                        target.write_text(value.format(processes=max_processes,
+                                                       memory=max_memory) + "\n")
         except OSError:
-            if path.exists():
-                path.rmdir()
+            made.remove()
             return None
-        return cls(path)
+        return made
 
     def wrap(self, command: list[str]) -> list[str]:
         """The command, started from inside the cgroup: its first process joins before exec."""
-        return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(self.path),
-                *command]
+        joins = " && ".join(f"echo $$ > {shlex.quote(str(p / 'cgroup.procs'))}"
+                            for p in self.paths)
+        return ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *command]
 
     def pids(self) -> list[int]:
-        try:
-            return [int(line) for line in (self.path / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            return []
+        found: set[int] = set()
+        for path in self.paths:
+            try:
+                found.update(int(line) for line in (path / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return sorted(found)
 
     def kill(self) -> bool:
         """SIGKILL every process in the cgroup; False when there was none."""
@@ -79,12 +113,26 @@ class PidsCgroup:
                 pass
         return bool(pids)
 
+    def oom_killed(self) -> bool:
+        """Whether the kernel ended a process of this cgroup for using too much memory."""
+        for path in self.paths:
+            for file in ("memory.events", "memory.oom_control"):
+                try:
+                    fields = dict(line.split() for line in (path / file).read_text().splitlines()
+                                  if len(line.split()) == 2)
+                except (OSError, ValueError):
+                    continue
+                if int(fields.get("oom_kill", 0)) > 0:
+                    return True
+        return False
+
     def remove(self, wait_seconds: float = 5.0) -> None:
         """End every process in the cgroup, then remove it."""
         deadline = time.monotonic() + wait_seconds
         while self.kill() and time.monotonic() < deadline:
             time.sleep(0.01)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass  # a process that is still exiting; the directory goes when it is gone
+        for path in self.paths:
+            try:
+                path.rmdir()
+            except OSError:
+                pass  # a process that is still exiting; the next sweep removes it

@@ -2,21 +2,35 @@
 
 Isolation comes in two levels, and the level in force is reported with every result:
 
-* ``bubblewrap``: the worker runs under ``bwrap`` in new user, pid, network, IPC and mount
-  namespaces. It sees the read-only Python runtime, its own scratch folder and nothing else
-  of the file system: not the course, the hidden cases, the reference or the gradebook.
+* ``bubblewrap``: the worker runs under ``bwrap`` in new pid, network, IPC, UTS and mount
+  namespaces. It sees the read-only Python runtime, its own sized scratch folders and
+  nothing else of the file system: not the course, the hidden cases, the reference or the
+  gradebook. Started by root, it runs as an unprivileged uid of its own, outside any user
+  namespace, with no capabilities: so no host-wide setting under ``/proc/sys`` is writable
+  from it, and no other sandbox's processes are its own. (In a user namespace, root inside
+  would be the host's root to every file owned by root.) Started by anyone else, bubblewrap
+  makes a user namespace as usual and the worker runs as that user.
 * ``rlimits``: where ``bwrap`` is missing, the worker is a plain child process in its own
   session, started from an empty scratch folder with a scrubbed environment.
 
 Both levels cap memory, CPU time and file size with resource limits (set by the worker on
 itself before any learner code runs), and a timeout kills the whole process group: a
-worker is never abandoned while it runs. Where a pids cgroup can be made (root on Linux),
-it caps the number of processes and ends every process the learner's code started,
-detached ones included; under bubblewrap the pid namespace does that too.
+worker is never abandoned while it runs. Where a cgroup can be made (root on Linux), it
+caps the number of processes and the memory of the whole sandbox, tmpfs pages included,
+and ends every process the learner's code started, detached ones included; under
+bubblewrap the pid namespace does that too.
+
+The grader never waits on the worker without a deadline: every write of a request and
+every read of a reply has one (the case's, and the submission's), and whatever the worker
+prints is drained while the grader waits, keeping the first and last lines for the
+feedback, so printing can neither stall a request nor cost marks.
 """
 from __future__ import annotations
 
+import errno
 import os
+import pwd
+import random
 import selectors
 import shutil
 import signal
@@ -28,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import wire
-from .cgroup import PidsCgroup
+from .cgroup import SandboxCgroup
 
 HERE = Path(__file__).resolve().parent
 # What the worker runs: itself, the wire format, and the checks learners also have.
@@ -36,6 +50,14 @@ WORKER_FILES = {"worker.py": HERE / "worker.py", "wire.py": HERE / "wire.py",
                 "checks.py": HERE.parent / "kit" / "checks.py"}
 SANDBOX_DIR = "/sandbox"
 WORKER_DIR = "/worker"
+SCRATCH_PREFIX = "learner-"
+# Sandboxes started by root run as a uid of this range that no account holds, a new one
+# each: processes of one sandbox can then neither signal nor count against another's.
+SANDBOX_UIDS = range(1_900_000_000, 1_999_000_000)
+SETPRIV = "/usr/bin/setpriv"
+# What a submission's text fields may hold: the grader cuts what a forged reply sends.
+MAX_TEXT = 4000
+OUTPUT_KEPT = 4096  # bytes of the learner's printed output kept from its start and its end
 
 
 @dataclass(frozen=True)
@@ -46,10 +68,16 @@ class Limits:
     submission_seconds: float = 120.0  # wall clock for all requests of one submission
     cpu_seconds: int = 120       # CPU time of one worker process
     memory_bytes: int = 2 * 2**30
-    output_bytes: int = 16 * 2**20  # what the learner's code may print, and any file it writes
-    scratch_bytes: int = 64 * 2**20  # the sandbox's writable folders (bubblewrap only)
-    processes: int = 64          # processes and threads of the sandbox's user
+    output_bytes: int = 16 * 2**20  # the largest file the learner's code may write
+    scratch_bytes: int = 64 * 2**20  # each writable folder: /sandbox and /tmp (bubblewrap)
+    shm_bytes: int = 16 * 2**20  # /dev/shm (bubblewrap)
+    processes: int = 64          # processes and threads of the sandbox
     restarts: int = 8            # workers started again after one died, per submission
+
+    @property
+    def sandbox_memory(self) -> int:
+        """The memory cgroup's cap: the process's, plus every tmpfs it could fill."""
+        return self.memory_bytes + 2 * self.scratch_bytes + self.shm_bytes + 64 * 2**20
 
 
 class LearnerError(Exception):
@@ -64,12 +92,28 @@ class SandboxFailure(Exception):
     """The worker died, hung, or broke the protocol: the verdict names which."""
 
 
+class SandboxTimeout(SandboxFailure):
+    """A request ran past its own deadline (not the submission's)."""
+
+
 class CaseFailed(Exception):
     """The learner's function raised or returned something unusable while driven by a case."""
 
 
+def _runs_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def isolation_available() -> str:
-    return "bubblewrap" if shutil.which("bwrap") else "rlimits"
+    if shutil.which("bwrap") and (not _runs_as_root() or os.access(SETPRIV, os.X_OK)):
+        return "bubblewrap"
+    return "rlimits"
+
+
+def _text(value, limit: int = MAX_TEXT) -> str:
+    """A text from the worker, cut to ``limit`` characters: replies may be forged."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else f"{text[:limit]} [... {len(text) - limit} characters cut]"
 
 
 def _python_roots() -> list[str]:
@@ -77,25 +121,56 @@ def _python_roots() -> list[str]:
     return sorted(roots)
 
 
-def _bwrap_command(scratch: Path, python: str, limits: Limits) -> list[str]:
-    # Mount order matters: a tmpfs laid over a path hides the binds made beneath it.
-    size = str(limits.scratch_bytes)
-    command = ["bwrap", "--size", size, "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
+def _ro_bind(path: str) -> list[str]:
+    """Bind ``path`` read-only, its parent folders made readable: bubblewrap would make
+    them 0700, which shuts out the sandbox's unprivileged uid (a runtime under /root)."""
+    parents = [str(p) for p in reversed(Path(path).parents) if str(p) != "/"]
+    return [a for parent in parents for a in ("--dir", parent)] + ["--ro-bind", path, path]
+
+
+def _sandbox_uid() -> int:
+    while True:
+        uid = random.choice(SANDBOX_UIDS)
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None) -> list[str]:
+    # Mount order matters: a tmpfs laid over a path hides the binds made beneath it, and
+    # the read-only remounts come last.
+    command = ["bwrap", "--ro-bind", "/usr", "/usr"]
     for link in ("lib", "lib64", "bin"):
         if os.path.islink(f"/{link}"):
             command += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
         elif os.path.isdir(f"/{link}"):
             command += ["--ro-bind", f"/{link}", f"/{link}"]
     for root in _python_roots():
-        command += ["--ro-bind", root, root]
+        command += _ro_bind(root)
+    command += ["--dir", WORKER_DIR]
     for name in WORKER_FILES:
         command += ["--ro-bind", str(scratch / name), f"{WORKER_DIR}/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", SANDBOX_DIR,
-                "--chdir", SANDBOX_DIR, "--unshare-all", "--die-with-parent", "--new-session",
-                "--cap-drop", "ALL", "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
+    command += ["--proc", "/proc", "--dev", "/dev"]
+    for folder, size in ((SANDBOX_DIR, limits.scratch_bytes), ("/tmp", limits.scratch_bytes),
+                         ("/dev/shm", limits.shm_bytes)):
+        command += ["--perms", "1777", "--size", str(size), "--tmpfs", folder]
+    command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIR,
+                "--die-with-parent", "--new-session", "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
     for key, value in _worker_env().items():
         command += ["--setenv", key, value]
-    return command + [python, "-I", f"{WORKER_DIR}/worker.py"]
+    if uid is None:
+        return command + ["--unshare-all", "--cap-drop", "ALL", python, "-I",
+                          f"{WORKER_DIR}/worker.py"]
+    # Root: no user namespace, and the only capabilities kept are those setpriv needs to
+    # become the sandbox's own uid, which clears them all.
+    command += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try", "--cap-drop", "ALL"]
+    for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+        command += ["--cap-add", cap]
+    return command + [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+                      python, "-I", f"{WORKER_DIR}/worker.py"]
 
 
 def _worker_env() -> dict[str, str]:
@@ -104,28 +179,84 @@ def _worker_env() -> dict[str, str]:
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
 
 
+def sweep_stale_scratch(folder: Path | None = None) -> None:
+    """Remove the scratch folders of graders that were killed (named after their pid)."""
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = path.name[len(SCRATCH_PREFIX):].split("-")[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class Output:
+    """What the learner's code printed: the first and last bytes kept, the rest counted."""
+
+    def __init__(self, kept: int = OUTPUT_KEPT):
+        self.kept, self.total = kept, 0
+        self.head, self.tail = bytearray(), bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.kept - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        del self.tail[:-self.kept]
+
+    def last(self, limit: int = 600) -> str:
+        return bytes((self.head + self.tail)[-limit:]).decode("utf-8", "replace").strip()
+
+    def report(self) -> str | None:
+        """The first and last lines, or None when nothing was printed."""
+        if not self.total:
+            return None
+        head = bytes(self.head).decode("utf-8", "replace")
+        cut = self.total - len(self.head) - len(self.tail)
+        tail = bytes(self.tail).decode("utf-8", "replace")
+        if not cut:
+            return f"Your code printed {self.total} bytes:\n{head}{tail}"
+        return (f"Your code printed {self.total / 2**20:.1f} MiB; its start and its end:\n"
+                f"{head}\n[... {cut} bytes not shown ...]\n{tail}")
+
+
 class Sandbox:
     """One learner's answer cells, loaded in a worker that is started again if it dies."""
 
+    _swept = False  # stale scratch folders are removed once per grader process
+
     def __init__(self, cells: list[tuple[str, str]], prelude: str, limits: Limits = Limits(),
-                 isolation: str | None = None):
+                 isolation: str | None = None, functions: list[str] | None = None):
+        """``cells``: (label, source) in the order they load; ``functions``: the names
+        ``start`` reports on (by default the cells' labels, as for answer cells)."""
         self.cells, self.prelude, self.limits = cells, prelude, limits
+        self.functions = sorted(set(functions if functions is not None
+                                    else (label for label, _ in cells)))
         self.isolation = isolation or isolation_available()
         self.cell_errors: dict[str, str] = {}
+        self.output = Output()
         self.restarts_left = limits.restarts
         self._deadline = time.monotonic() + limits.submission_seconds
         self._skipped: set[int] = set()  # cells that hung or killed the worker while loading
         self._proc: subprocess.Popen | None = None
-        self._scratch = Path(tempfile.mkdtemp(prefix="learner-"))
+        self._pipes: dict[str, int] = {}
+        self._output_open = False
+        if not Sandbox._swept:
+            sweep_stale_scratch()
+            Sandbox._swept = True
+        self._scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        os.chmod(self._scratch, 0o755)  # the worker's files are read by the sandbox's uid
         for name, path in WORKER_FILES.items():
-            shutil.copy(path, self._scratch / name)
-        self._cgroup = PidsCgroup.create(limits.processes)
+            shutil.copyfile(path, self._scratch / name)
+            os.chmod(self._scratch / name, 0o644)
+        self._uid = _sandbox_uid() if self.isolation == "bubblewrap" and _runs_as_root() \
+            else None
+        self._cgroup = SandboxCgroup.create(limits.processes, limits.sandbox_memory)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> list[str]:
-        """Start a worker and load the cells one by one; returns the grade_ids that define
-        a function. ``cell_errors`` then holds {grade_id: why} for cells that failed.
+        """Start a worker and load the cells one by one; returns the ``functions`` that
+        the cells define. ``cell_errors`` then holds {label: why} for cells that failed.
 
         A cell that hangs or ends the worker while it loads is left out, and the worker is
         started again without it: only that cell's function pays.
@@ -133,35 +264,36 @@ class Sandbox:
         while True:
             self._launch()
             self._request({"op": "prelude", "source": self.prelude}, what="the notebook's imports")
-            for index, (grade_id, source) in enumerate(self.cells):
+            for index, (label, source) in enumerate(self.cells):
                 if index in self._skipped:
                     continue
                 try:
-                    reply = self._request({"op": "cell", "grade_id": grade_id, "source": source},
-                                          what=f"loading answer cell '{grade_id}'")
+                    reply = self._request({"op": "cell", "grade_id": label, "source": source},
+                                          what=f"loading {_cell_name(label)}")
                 except SandboxFailure as exc:
                     self._skipped.add(index)
-                    self.cell_errors[grade_id] = str(exc)
+                    self.cell_errors[label] = str(exc)
                     break
                 if reply.get("error") is None:
-                    self.cell_errors.pop(grade_id, None)
+                    self.cell_errors.pop(label, None)
                 else:
-                    self.cell_errors[grade_id] = str(reply["error"])
+                    self.cell_errors[label] = _text(reply["error"])
             else:
-                names = sorted({grade_id for grade_id, _ in self.cells})
-                reply = self._request({"op": "defined", "names": names}, what="loading the cells")
+                reply = self._request({"op": "defined", "names": self.functions},
+                                      what="loading the cells")
                 defined = reply.get("defined")
                 if not isinstance(defined, list):
                     self._fail("the worker sent a malformed reply while loading the cells")
-                return [str(name) for name in defined if name in names]
+                return [name for name in self.functions if name in defined]
 
     def _launch(self) -> None:
         self._discard_worker()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        output_r, output_w = os.pipe()
         limits = self.limits
         if self.isolation == "bubblewrap":
-            command = _bwrap_command(self._scratch, sys.executable, limits)
+            command = _bwrap_command(self._scratch, sys.executable, limits, self._uid)
             env = {}
         else:
             command = [os.path.realpath(sys.executable), "-I", str(self._scratch / "worker.py")]
@@ -170,18 +302,18 @@ class Sandbox:
                     str(limits.cpu_seconds), str(limits.output_bytes), str(limits.processes)]
         if self._cgroup is not None:
             command = self._cgroup.wrap(command)
-        log = open(self._scratch / "output.log", "wb")
         try:
             self._proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
                 cwd=self._scratch, env=env, pass_fds=(to_worker_r, from_worker_w),
                 start_new_session=True)
         finally:
-            log.close()
-            os.close(to_worker_r)
-            os.close(from_worker_w)
-        self._to_worker = os.fdopen(to_worker_w, "wb")
-        self._from_worker = from_worker_r
+            for fd in (to_worker_r, from_worker_w, output_w):
+                os.close(fd)
+        for fd in (to_worker_w, from_worker_r, output_r):
+            os.set_blocking(fd, False)  # every wait on the worker goes through a deadline
+        self._pipes = {"to": to_worker_w, "from": from_worker_r, "output": output_r}
+        self._output_open = True
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -200,8 +332,10 @@ class Sandbox:
     def _discard_worker(self) -> None:
         if self._proc is not None:
             self.end_worker()
-            self._to_worker.close()
-            os.close(self._from_worker)
+            self._drain_output()
+            for fd in self._pipes.values():
+                os.close(fd)
+            self._pipes, self._output_open = {}, False
             self._proc = None
 
     def close(self) -> None:
@@ -219,7 +353,7 @@ class Sandbox:
 
     # -- requests ----------------------------------------------------------------------
 
-    def _ask(self, body: dict, what: str) -> dict:
+    def _ask(self, body: dict, what: str, seconds: float | None = None) -> dict:
         """Send a request to a live worker (starting one if needed) and check the reply."""
         if not self.alive():
             if self._proc is not None:
@@ -228,13 +362,14 @@ class Sandbox:
                                          "calls are made for this submission")
                 self.restarts_left -= 1
             self.start()
-        reply = self._request(body, what=what)
+        reply = self._request(body, what=what, seconds=seconds)
         if not ({"result", "error", "trace", "failed"} & set(reply)):
             self._fail(f"the worker sent a malformed reply to {what}")
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise LearnerError(str(error.get("type", "Error")), str(error.get("message", "")),
-                               str(error.get("traceback", "")))
+            raise LearnerError(_text(error.get("type", "Error"), 200),
+                               _text(error.get("message", "")),
+                               _text(error.get("traceback", "")))
         return reply
 
     def call(self, name: str, *args):
@@ -256,82 +391,128 @@ class Sandbox:
     def run_case(self, name: str, case: dict) -> list[dict]:
         """The trace of the learner's ``name`` driven through ``case`` inside the sandbox.
 
-        Raises CaseFailed when the learner's function raised or returned something the
-        case cannot use, LearnerError when it is not defined, SandboxFailure when the
-        worker died or hung. The trace is plain data: the caller compares it.
+        A case with ``seconds`` must be answered within that time (SandboxTimeout). Raises
+        CaseFailed when the learner's function raised or returned something the case cannot
+        use, LearnerError when it is not defined, SandboxFailure when the worker died or
+        hung. The trace is plain data: the caller compares it.
         """
-        reply = self._ask({"op": "case", "fn": name, "case": case}, what=f"{name}() on a case")
+        reply = self._ask({"op": "case", "fn": name, "case": case}, what=f"{name}() on a case",
+                          seconds=case.get("seconds"))
         if "failed" in reply:
-            raise CaseFailed(str(reply["failed"]))
+            raise CaseFailed(_text(reply["failed"]))
         if not isinstance(reply.get("trace"), list):
             self._fail(f"the worker sent a malformed trace for {name}()")
         return reply["trace"]
 
-    def _fail(self, reason: str):
-        output = self._output_tail()
+    def _fail(self, reason: str, kind: type[SandboxFailure] = SandboxFailure):
+        self._drain_output()
+        output = self.output.last()
         self.end_worker()
-        raise SandboxFailure(reason + (f"; its last output: {output}" if output else ""))
+        raise kind(reason + (f"; its last output: {output}" if output else ""))
 
-    def _output_tail(self, limit: int = 600) -> str:
-        try:
-            with open(self._scratch / "output.log", "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - limit))
-                return f.read().decode("utf-8", "replace").strip()
-        except OSError:
-            return ""
-
-    def _request(self, body, what: str) -> dict:
+    def _request(self, body, what: str, seconds: float | None = None) -> dict:
         if time.monotonic() >= self._deadline:
             self._fail(f"the submission used up its {self.limits.submission_seconds:g} s of "
                        f"grading time before {what}")
+        allowed = self.limits.call_seconds if seconds is None else \
+            min(seconds, self.limits.call_seconds)
+        deadline = min(time.monotonic() + allowed, self._deadline)
+        self._write_all(wire.pack(body), deadline, what, allowed)
         try:
-            self._to_worker.write(wire.pack(body))
-            self._to_worker.flush()
-        except OSError:
-            self._fail(self._death(what))
-        deadline = min(time.monotonic() + self.limits.call_seconds, self._deadline)
-        try:
-            reply = wire.read_message(lambda n: self._read_exact(n, deadline, what))
+            reply = wire.read_message(lambda n: self._read_exact(n, deadline, what, allowed))
         except wire.WireError as exc:
-            self._fail(f"the worker broke the protocol during {what}: {exc}")
+            self._fail(f"the worker broke the protocol during {what}: {_text(exc, 300)}")
         if not isinstance(reply, dict):
             self._fail(f"the worker sent a malformed reply to {what}")
         return reply
 
-    def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
-        chunks, remaining = [], n
+    # -- waiting on the worker, always with a deadline ----------------------------------
+
+    def _wait(self, event: int, deadline: float, what: str, allowed: float) -> None:
+        """Until the pipe to or from the worker is ready for ``event``, draining the
+        learner's output meanwhile; past the deadline the worker is ended."""
+        pipe = self._pipes["to" if event == selectors.EVENT_WRITE else "from"]
         with selectors.DefaultSelector() as selector:
-            selector.register(self._from_worker, selectors.EVENT_READ)
-            while remaining:
+            selector.register(pipe, event)
+            if self._output_open:
+                selector.register(self._pipes["output"], selectors.EVENT_READ)
+            while True:
                 timeout = deadline - time.monotonic()
-                if timeout <= 0 or not selector.select(timeout):
-                    if deadline >= self._deadline:
-                        self._fail(f"the submission used up its "
-                                   f"{self.limits.submission_seconds:g} s of grading time "
-                                   f"during {what}")
-                    self._fail(f"{what} took longer than {self.limits.call_seconds:g} s "
-                               f"and was stopped")
-                chunk = os.read(self._from_worker, min(remaining, 1 << 20))
-                if not chunk:
-                    self._fail(self._death(what))
-                chunks.append(chunk)
-                remaining -= len(chunk)
+                if timeout <= 0:
+                    self._timed_out(deadline, what, allowed)
+                ready = {key.fd for key, _ in selector.select(timeout)}
+                if self._pipes["output"] in ready and not self._drain_output():
+                    selector.unregister(self._pipes["output"])
+                if pipe in ready:
+                    return
+
+    def _timed_out(self, deadline: float, what: str, allowed: float):
+        if deadline >= self._deadline:
+            self._fail(f"the submission used up its {self.limits.submission_seconds:g} s of "
+                       f"grading time during {what}")
+        self._fail(f"{what} took longer than {allowed:g} s and was stopped", SandboxTimeout)
+
+    def _write_all(self, data: bytes, deadline: float, what: str, allowed: float) -> None:
+        view = memoryview(data)
+        while view:
+            self._wait(selectors.EVENT_WRITE, deadline, what, allowed)
+            try:
+                sent = os.write(self._pipes["to"], view[:1 << 16])
+            except BlockingIOError:
+                continue
+            except OSError:  # the worker is gone (EPIPE)
+                self._fail(self._death(what))
+            view = view[sent:]
+
+    def _read_exact(self, n: int, deadline: float, what: str, allowed: float) -> bytes:
+        chunks, remaining = [], n
+        while remaining:
+            self._wait(selectors.EVENT_READ, deadline, what, allowed)
+            try:
+                chunk = os.read(self._pipes["from"], min(remaining, 1 << 20))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                self._fail(self._death(what))
+            chunks.append(chunk)
+            remaining -= len(chunk)
         return b"".join(chunks)
+
+    def _drain_output(self) -> bool:
+        """Read what the worker printed so far; False once its output is closed."""
+        while self._output_open:
+            try:
+                chunk = os.read(self._pipes["output"], 1 << 16)
+            except BlockingIOError:
+                return True
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._output_open = False
+            self.output.add(chunk)
+        return False
 
     def _death(self, what: str) -> str:
         try:
             code = self._proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return f"the learner's code closed the connection to the grader during {what}"
+        if self._cgroup is not None and self._cgroup.oom_killed():
+            return (f"the learner's process was killed for using more than "
+                    f"{self.limits.sandbox_memory / 2**30:.1f} GiB of memory (files in /tmp "
+                    f"and /dev/shm count too) during {what}")
         # bubblewrap reports a child ended by signal N as exit status 128 + N
         signum = -code if code < 0 else code - 128 if self.isolation == "bubblewrap" and \
             code > 128 else None
         if signum in {s.value for s in signal.Signals}:
             name = signal.Signals(signum).name
             reason = {"SIGKILL": "was killed (memory or CPU limit)",
-                      "SIGXCPU": "ran out of CPU time", "SIGXFSZ": "wrote too much output",
+                      "SIGXCPU": "ran out of CPU time", "SIGXFSZ": "wrote a file that was too large",
                       "SIGSEGV": "crashed (segmentation fault)",
                       "SIGABRT": "aborted"}.get(name, f"was ended by {name}")
             return f"the learner's process {reason} during {what}"
         return f"the learner's process exited (status {code}) during {what}"
+
+
+def _cell_name(label: str) -> str:
+    return label if label.startswith("added") else f"answer cell '{label}'"

@@ -87,8 +87,17 @@ def serve(inp, out) -> None:
         except Exception as exc:  # an unsendable result, or one that breaks the encoder
             message = wire.pack({"error": {"type": "UnsendableResult",
                                            "message": checks.safe_text(exc, 2000)}})
+        flush_output()  # what a request printed reaches the grader before its answer
         out.write(message)
         out.flush()
+
+
+def flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B036 - the learner may have replaced the stream
+            pass
 
 
 def limit_self(memory: int, cpu: int, fsize: int, nproc: int) -> None:
