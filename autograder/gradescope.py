@@ -12,9 +12,11 @@ shown "after_published".
 from __future__ import annotations
 
 import json
+import os
 import sys
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 from .course import ROOT, SOURCE
 from .suites import SUITES
@@ -53,11 +55,24 @@ def package(assignment: str, target: Path) -> Path:
     return target
 
 
+def _uploaded(submission: Path) -> Iterator[Path]:
+    """Everything uploaded, links included, without following a link into another folder
+    and without Jupyter's hidden .ipynb_checkpoints copies."""
+    for folder, dirs, files in os.walk(submission):  # os.walk follows no links
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files + dirs):
+            yield Path(folder) / name
+
+
 def find_notebook(submission: Path, name: str) -> Path:
-    """The uploaded notebook: by its released name, else the only notebook uploaded."""
-    if (submission / name).is_file():
+    """The uploaded notebook: by its released name, else the only notebook uploaded.
+
+    Nothing is opened or followed here: a link, a FIFO or a folder found under a
+    notebook's name is returned as it is, and reading it gives the learner the verdict
+    (submission.read_submitted_file)."""
+    if os.path.lexists(submission / name):
         return submission / name
-    notebooks = sorted(submission.rglob("*.ipynb"))
+    notebooks = [path for path in _uploaded(submission) if path.name.endswith(".ipynb")]
     return notebooks[0] if len(notebooks) == 1 else submission / name
 
 
@@ -81,7 +96,10 @@ def run(assignment: str, submission: Path, results: Path) -> None:
     from .grading import grade_submission
 
     suite = SUITES[assignment]
-    result = grade_submission(suite, "gradescope", find_notebook(submission, suite.notebook))
+    # The upload folder is Gradescope's: links in its own path are resolved here, so that
+    # only what the learner uploaded is read without following links.
+    notebook = find_notebook(Path(submission).resolve(), suite.notebook)
+    result = grade_submission(suite, "gradescope", notebook)
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(gradescope_results(result), indent=2) + "\n", encoding="utf-8")
 

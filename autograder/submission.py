@@ -1,18 +1,36 @@
 """Read a submitted notebook and take the code of its answer cells, whatever state it is in.
 
 Stored outputs are never read. A notebook that cannot be read still yields a verdict: the
-problems found are returned beside whatever answer cells could be recovered.
+problems found are returned beside whatever answer cells could be recovered. Submissions are
+hostile: a submitted file is read only if it is a regular file reached without following a
+link (read_submitted_file), and only its first MAX_NOTEBOOK_BYTES.
+
+Besides the answer cells, the code cells the learner added (helpers their answers call) are
+returned, so that they can be loaded first, as they ran in Jupyter. IPython syntax in any
+cell taken (magics, shell escapes) becomes ``pass`` (without_ipython).
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import os
 import re
+import stat
+from collections.abc import Container
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .course import RELEASE, SOURCE
 from .kit.checks import answer_cells, cell_source
+from .suites import SUITES
 
 MAX_NOTEBOOK_BYTES = 100 * 2**20  # as nbgrader's own max_file_size
+# The learner's files are opened without following a link, without waiting (opening a FIFO
+# that has no writer blocks forever) and without taking a terminal as the grader's own.
+_OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 @dataclass
@@ -21,20 +39,133 @@ class Submission:
     cells: list[tuple[str, str]] = field(default_factory=list)  # (grade_id, source), in order
     problems: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # per function: how its code was found
+    # (label, source) of every code cell the learner added, in notebook order
+    added: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Refused(Exception):
+    """A submitted file the grader does not read; the message tells the learner why."""
+
+
+def _kind(mode: int) -> str:
+    """What a file of this mode is, in words."""
+    kinds = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"),
+             (stat.S_ISREG, "a regular file"))
+    return next((words for is_kind, words in kinds if is_kind(mode)), "not a regular file")
+
+
+def _missing(notebook: str) -> str:
+    return f"{notebook} is missing: nothing was submitted for this assignment"
+
+
+def _refusal(name: str, mode: int, notebook: str, folder: bool) -> str:
+    """Why ``name``, found where a folder (or the notebook itself) belongs, is not read."""
+    what = f"the folder '{name}' that holds {notebook}" if folder else name
+    kind = _kind(mode)
+    if not stat.S_ISLNK(mode):  # a link says it all: the grader follows none
+        kind += f", not a {'folder' if folder else 'regular file'}"
+    return f"{what} is {kind}; submit the notebook file itself"
+
+
+def _is_expected(mode: int, folder: bool) -> bool:
+    return stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)
+
+
+def _why_not_opened(dir_fd: int, name: str, notebook: str, folder: bool,
+                    error: OSError) -> str:
+    """Why opening ``name`` failed: it is missing, or what it is instead (a link, ...)."""
+    if isinstance(error, FileNotFoundError):
+        return _missing(notebook)
+    try:  # only to name what it is: nothing is read from it
+        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except OSError:
+        mode = None
+    if mode is None or _is_expected(mode, folder):
+        return f"{name} cannot be read ({error.strerror})"
+    return _refusal(name, mode, notebook, folder)
+
+
+def _open_below(dir_fd: int, name: str, notebook: str, folder: bool) -> int:
+    """A descriptor of ``name`` in the folder ``dir_fd``, opened without following a link or
+    waiting, if it is a folder (``folder``) or else a regular file; Refused otherwise."""
+    try:
+        fd = os.open(name, _OPEN_FOLDER if folder else _OPEN_FILE, dir_fd=dir_fd)
+    except OSError as exc:
+        raise Refused(_why_not_opened(dir_fd, name, notebook, folder, exc)) from None
+    # The file checked is the file opened: nothing can be swapped in between.
+    mode = os.fstat(fd).st_mode
+    if not _is_expected(mode, folder):
+        os.close(fd)
+        raise Refused(_refusal(name, mode, notebook, folder))
+    return fd
+
+
+def _too_big(name: str, size: int, limit: int) -> str:
+    return (f"{name} is {size / 2**20:.0f} MiB, over the {limit / 2**20:.0f} MiB limit; "
+            f"clear the outputs and submit again")
+
+
+def _read_at_most(fd: int, name: str, limit: int) -> bytes:
+    """The file's bytes, if there are at most ``limit``; Refused otherwise."""
+    size = os.fstat(fd).st_size
+    if size > limit:
+        raise Refused(_too_big(name, size, limit))
+    chunks, left = [], limit + 1  # one byte more than allowed shows a file grown since fstat
+    while left > 0:
+        chunk = os.read(fd, min(left, 2**20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise Refused(_too_big(name, len(data), limit))
+    return data
+
+
+def _collection_root(path: Path) -> Path:
+    """The folder two above the notebook's, as in SUBMITTED/<student>/<assignment>/<notebook>
+    (or as far up as a relative path goes)."""
+    return path.parents[min(2, len(path.parents) - 1)]
+
+
+def read_submitted_file(path: Path, root: Path | None = None,
+                        limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of the submitted file ``path``, or Refused saying why they are not read.
+
+    Every component of ``path`` below ``root`` is the learner's: each folder is opened in the
+    one before it, and none is followed if it is a link; the file itself must be a regular
+    file of at most ``limit`` bytes. ``root`` is where the organizer collected submissions
+    (links there and above are the organizer's, and followed); by default the folder two
+    above the file's, as in nbgrader's layout SUBMITTED/<student>/<assignment>/<notebook>.
+    Every reader of a submitted file uses this function.
+    """
+    path = Path(path)
+    root = _collection_root(path) if root is None else Path(root)
+    *folders, name = path.relative_to(root).parts
+    with ExitStack() as opened:
+        try:
+            fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise Refused(_missing(name) if isinstance(exc, FileNotFoundError)
+                          else f"{name} cannot be read ({exc.strerror})") from None
+        opened.callback(os.close, fd)
+        for folder in folders:
+            fd = _open_below(fd, folder, name, folder=True)
+            opened.callback(os.close, fd)
+        fd = _open_below(fd, name, name, folder=False)
+        opened.callback(os.close, fd)
+        return _read_at_most(fd, name, limit)
 
 
 def _load_json(path: Path, submission: Submission) -> dict | None:
-    if not path.is_file():
-        submission.problems.append(f"{path.name} is missing: nothing was submitted for this "
-                                   f"assignment")
+    try:
+        raw = read_submitted_file(path)
+    except Refused as exc:
+        submission.problems.append(str(exc))
         return None
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        submission.problems.append(f"{path.name} is {size / 2**20:.0f} MiB, over the "
-                                   f"{MAX_NOTEBOOK_BYTES / 2**20:.0f} MiB limit; clear the outputs "
-                                   f"and submit again")
-        return None
-    raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -60,8 +191,161 @@ def _load_json(path: Path, submission: Submission) -> dict | None:
     return nb
 
 
-def read_submission(path: Path, functions: list[str]) -> Submission:
-    """The answer cells for ``functions``: by nbgrader grade_id, else by a ``def`` line.
+# Cell magics whose body is Python that IPython runs; any other (%%bash, %%html, ...) is not.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+class _StatementStarts:
+    """Whether the next line of Python code begins a statement, as lines are fed in: it does
+    unless a bracket, a string or a backslash continuation is still open."""
+
+    def __init__(self) -> None:
+        self.depth = 0          # brackets open
+        self.quote = ""         # the delimiter of the string open
+        self.continued = False  # the last line ended in a backslash
+
+    def at_start(self) -> bool:
+        return not (self.depth or self.quote or self.continued)
+
+    def feed(self, line: str) -> None:
+        line = line[:-1] if line.endswith("\r") else line
+        i, self.continued, escaped_end = 0, False, False
+        while i < len(line):
+            char = line[i]
+            if self.quote:
+                if char == "\\":
+                    escaped_end = i == len(line) - 1
+                    i += 2
+                    continue
+                if line.startswith(self.quote, i):
+                    i, self.quote = i + len(self.quote), ""
+                    continue
+            elif char == "#":
+                break
+            elif char in "'\"":
+                self.quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else char
+                i += len(self.quote)
+                continue
+            elif char in "([{":
+                self.depth += 1
+            elif char in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif char == "\\" and i == len(line) - 1:
+                self.continued = True
+            i += 1
+        if len(self.quote) == 1 and not escaped_end:
+            self.quote = ""  # a one-line string ends with its line (else a SyntaxError anyway)
+
+
+def _as_pass(line: str) -> str:
+    """``pass`` at the line's indentation, the line itself kept in a comment."""
+    code = line.lstrip(" \t")
+    indent = line[:len(line) - len(code)]
+    return f"{indent}pass  # IPython, not run by the grader: {code.rstrip()}"
+
+
+def without_ipython(source: str) -> str:
+    """The cell's code as plain Python: each statement that is IPython syntax, a line whose
+    first non-blank character is ``%`` (a magic) or ``!`` (a shell escape), becomes ``pass``
+    at the same indentation; a cell magic whose body is not Python (``%%bash``) becomes
+    ``pass`` and comments. Lines inside brackets or strings are left alone (``% b`` there is
+    Python's modulo), so valid Python comes back unchanged."""
+    lines = source.split("\n")
+    magic = re.match(r"%%(\w*)", lines[0])
+    if magic and magic.group(1) not in _PYTHON_CELL_MAGICS:
+        # a comment keeps any indentation valid, whatever language the body is in
+        return "\n".join([_as_pass(lines[0])] + ["# " + line for line in lines[1:]])
+    statements, python, in_magic = _StatementStarts(), [], False
+    for line in lines:
+        if in_magic:  # IPython goes on with a magic whose line ends in a backslash
+            python.append("# " + line)
+        elif statements.at_start() and line.lstrip(" \t")[:1] in ("%", "!"):
+            python.append(_as_pass(line))
+        else:
+            statements.feed(line)
+            python.append(line)
+            continue
+        in_magic = line.rstrip("\r").endswith("\\")
+    return "\n".join(python)
+
+
+@dataclass(frozen=True)
+class ReleasedCells:
+    """The cells the learner was given: every cell id, the code of every code cell (whitespace
+    stripped), and a digest that changes when either does."""
+    ids: frozenset[str]
+    code: frozenset[str]
+    digest: str
+
+    def has(self, cell: dict) -> bool:
+        """Whether the learner was given this cell: by its id, else by its code."""
+        cell_id = cell.get("id")
+        if isinstance(cell_id, str) and cell_id in self.ids:
+            return True
+        return cell_source(cell).strip() in self.code
+
+
+@functools.cache
+def released_cells(assignment: str) -> ReleasedCells:
+    """The cells of ``assignment``'s released notebook and of its source notebook, read once
+    per process. Both have the same cell ids; a Gradescope package holds only the source."""
+    notebook = SUITES[assignment].notebook
+    ids, code = set(), set()
+    for path in (RELEASE / assignment / notebook, SOURCE / assignment / notebook):
+        if path.is_file():
+            for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+                if isinstance(cell.get("id"), str):
+                    ids.add(cell["id"])
+                if cell.get("cell_type") == "code":
+                    code.add(cell_source(cell).strip())
+    digest = hashlib.sha256(json.dumps([sorted(ids), sorted(code)]).encode()).hexdigest()
+    return ReleasedCells(frozenset(ids), frozenset(code), digest)
+
+
+def _nbgrader(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _added_label(number: int, after: int, answer: str | None) -> str:
+    """Where a learner finds the cell: its place among all cells, and among the code cells
+    below the nearest answer cell above it."""
+    where = f"after answer cell '{answer}'" if answer else "from the top"
+    return f"added code cell {number} (the {_ordinal(after)} code cell {where})"
+
+
+def added_cells(cells: list, release: ReleasedCells,
+                taken: Container[int] = ()) -> list[tuple[str, str]]:
+    """(label, source) of every code cell the learner added, in notebook order: a code cell
+    that is no nbgrader answer or test cell and that the release does not have. Empty cells
+    are left out, and so are cells already graded as answers (``taken``: their ``id()``)."""
+    added, answer, after = [], None, 0
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        nbgrader = _nbgrader(cell)
+        if nbgrader.get("solution") and nbgrader.get("grade_id"):
+            answer, after = str(nbgrader["grade_id"]), 0
+            continue
+        after += 1
+        source = cell_source(cell)
+        if (nbgrader.get("solution") or nbgrader.get("grade") or not source.strip()
+                or id(cell) in taken or release.has(cell)):
+            continue
+        added.append((_added_label(number, after, answer), without_ipython(source)))
+    return added
+
+
+def read_submission(path: Path, functions: list[str],
+                    assignment: str | None = None) -> Submission:
+    """The answer cells for ``functions``: by nbgrader grade_id, else by a ``def`` line; and,
+    given the ``assignment``, the code cells the learner added to its release.
 
     Duplicated answer cells are all kept, in notebook order, so the last definition wins
     as it does when the notebook runs top to bottom.
@@ -74,6 +358,7 @@ def read_submission(path: Path, functions: list[str]) -> Submission:
     by_grade_id: dict[str, list[str]] = {}
     for grade_id, source in answer_cells(nb):
         by_grade_id.setdefault(grade_id, []).append(source)
+    taken: set[int] = set()  # cells graded as answers though no grade_id says so
     for name in functions:
         sources = by_grade_id.get(name)
         if sources:
@@ -82,10 +367,14 @@ def read_submission(path: Path, functions: list[str]) -> Submission:
                                           f"'{name}'; the last definition counts")
         else:
             defines = re.compile(rf"^def\s+{re.escape(name)}\s*\(", re.MULTILINE)
-            sources = [s for s in map(cell_source, code_cells) if defines.search(s)]
+            found = [c for c in code_cells if defines.search(cell_source(c))]
+            taken.update(map(id, found))
+            sources = [cell_source(c) for c in found]
             if sources:
                 submission.notes[name] = (f"no answer cell has grade_id '{name}'; graded the "
                                           f"code cell that defines {name}()")
-        submission.cells += [(name, source) for source in sources]
+        submission.cells += [(name, without_ipython(source)) for source in sources]
     submission.cells.sort(key=lambda item: functions.index(item[0]))
+    if assignment is not None:
+        submission.added = added_cells(nb["cells"], released_cells(assignment), taken)
     return submission

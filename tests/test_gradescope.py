@@ -1,5 +1,6 @@
 """The Gradescope package: its run_autograder, run here against a submission folder,
-writes a valid results.json with hidden checks marked after_published."""
+writes a valid results.json with hidden checks marked after_published; its entry point
+refuses, with a verdict, an upload that is a link, a FIFO or a folder."""
 from __future__ import annotations
 
 import json
@@ -11,9 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course import SOLUTIONS
+from autograder.gradescope import run
 from autograder.suites import SUITES
 
 from .helpers import ROOT
+from .test_submission_files import within
+
+NOTEBOOK = SUITES["optimizers"].notebook
+SOLVED = SOLUTIONS / "optimizers" / NOTEBOOK
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +75,45 @@ def test_run_autograder_gives_full_marks_to_a_correct_notebook(package):
     results = run_autograder(work, target, ROOT / "examples/submitted/ada/optimizers/optimizers.ipynb",
                              "ada")
     assert results["score"] == SUITES["optimizers"].max_score
+
+
+def graded_upload(tmp_path: Path, upload) -> dict:
+    """results.json from the entry point run_autograder calls, for a submission folder
+    laid out by ``upload(folder)``; the run must not block, whatever was uploaded."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    upload(submission)
+    results = tmp_path / "results" / "results.json"
+    fifo = submission / NOTEBOOK if (submission / NOTEBOOK).is_fifo() else None
+    within(60, lambda: run("optimizers", submission, results), fifo=fifo)
+    return json.loads(results.read_text())
+
+
+REFUSED = {
+    "linked-to-the-solution": (lambda s: (s / NOTEBOOK).symlink_to(SOLVED),
+                               "optimizers.ipynb is a symbolic link; submit the notebook file itself"),
+    "linked-under-another-name": (lambda s: (s / "mine.ipynb").symlink_to(SOLVED),
+                                  "mine.ipynb is a symbolic link"),
+    "linked-to-dev-zero": (lambda s: (s / NOTEBOOK).symlink_to("/dev/zero"),
+                           "optimizers.ipynb is a symbolic link"),
+    "fifo": (lambda s: os.mkfifo(s / NOTEBOOK), "optimizers.ipynb is a FIFO (named pipe)"),
+    "folder": (lambda s: (s / NOTEBOOK).mkdir(), "optimizers.ipynb is a directory"),
+}
+
+
+@pytest.mark.parametrize("upload", sorted(REFUSED))
+def test_an_upload_that_is_not_a_regular_file_scores_zero_with_its_verdict(tmp_path, upload):
+    lay_out, says = REFUSED[upload]
+    results = graded_upload(tmp_path, lay_out)
+    assert results["score"] == 0 and {t["score"] for t in results["tests"]} == {0}
+    assert says in results["output"], results["output"]
+
+
+def test_a_notebook_in_a_real_folder_is_found_past_jupyters_checkpoints(tmp_path):
+    def upload(submission: Path) -> None:
+        checkpoints = submission / "work" / ".ipynb_checkpoints"
+        checkpoints.mkdir(parents=True)
+        (submission / "work" / NOTEBOOK).write_bytes(SOLVED.read_bytes())
+        (checkpoints / "optimizers-checkpoint.ipynb").write_text("{}")
+
+    assert graded_upload(tmp_path, upload)["score"] == SUITES["optimizers"].max_score
