@@ -16,17 +16,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .feedback import write_index, write_page
+from .feedback import PAGE, feedback_page, write_index
 from .grading import grade_submission
+from .kit.checks import Check, safe_text
 from .reference import suite_fingerprint
 from .gradebook import GradebookWriter
-from .results import FunctionResult, SubmissionResult
+from .results import (MAX_TEXT_CHARS, FunctionResult, GroupResult, SubmissionResult,
+                      results_text, write_atomically)
 from .sandbox.process import Limits, isolation_available
+from .submission import Refused, read_submitted_file, released_cells
 from .suite import Suite
 
 
@@ -37,8 +41,14 @@ class Job:
     notebook: Path
 
     def fingerprint(self) -> str:
+        """Changes when the notebook, the suite, the checks, or the release (which tells the
+        cells the learner added) change; the notebook read as grading reads it."""
         digest = hashlib.sha256(suite_fingerprint(self.suite.assignment).encode())
-        digest.update(self.notebook.read_bytes() if self.notebook.is_file() else b"<missing>")
+        digest.update(released_cells(self.suite.assignment).digest.encode())
+        try:
+            digest.update(read_submitted_file(self.notebook))
+        except Refused as exc:  # refused for a reason: graded again when the reason changes
+            digest.update(f"<refused: {exc}>".encode())
         return digest.hexdigest()
 
     def results_path(self, out: Path) -> Path:
@@ -52,37 +62,77 @@ def recorded_fingerprint(path: Path) -> str | None:
         return None
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir keeps undecodable bytes as lone surrogates
+        return False
+    return True
+
+
 def find_jobs(submitted: Path, suites: list[Suite],
               students: list[str] | None = None) -> Iterator[Job]:
-    for student_dir in sorted(p for p in Path(submitted).iterdir() if p.is_dir()):
-        if student_dir.name.startswith(".") or (students and student_dir.name not in students):
+    """A job per student folder and suite. A link where a student folder belongs is a job
+    too, never followed: reading it gives the learner the verdict."""
+    with os.scandir(submitted) as entries:
+        folders = sorted(entry.name for entry in entries
+                         if entry.is_dir(follow_symlinks=False) or entry.is_symlink())
+    for student in folders:
+        if student.startswith(".") or (students and student not in students):
+            continue
+        if not _is_utf8(student):  # the gradebook could not store the learner's id
+            print(f"warning: skipped the folder {student!r} in {submitted}: a student folder's "
+                  f"name is the learner's id and must be UTF-8 text; rename it",
+                  file=sys.stderr)
             continue
         for suite in suites:
-            yield Job(suite, student_dir.name, student_dir / suite.assignment / suite.notebook)
+            yield Job(suite, student, Path(submitted) / student / suite.assignment / suite.notebook)
 
 
-def grade_safely(job: Job, limits: Limits, isolation: str | None) -> SubmissionResult:
-    """grade_submission, but a failure of the grader itself on one submission is that
-    submission's verdict (zero marks, graded again by the next run), never the end of the
-    batch."""
+def grade_safely(job: Job, fingerprint: str, limits: Limits, isolation: str | None
+                 ) -> tuple[SubmissionResult, str, str]:
+    """Grade one job, in a worker thread: its result, the text of its results.json and its
+    feedback page, drawn here so that the main thread only records.
+
+    A failure of the grader itself on one submission is that submission's verdict (zero
+    marks in every group, graded again by the next run), never the end of the batch; a
+    page that cannot be drawn is a page naming the error."""
     try:
-        return grade_submission(job.suite, job.student, job.notebook, limits, isolation)
+        result = grade_submission(job.suite, job.student, job.notebook, limits, isolation)
+        text = _results_text(result, fingerprint)
     except Exception as exc:  # a bug in the grader must not cost the other learners
-        reason = (f"the grader failed on this submission ({type(exc).__name__}: {exc}); "
-                  f"tell the organizer: the next run grades it again")
-        return SubmissionResult(job.student, job.suite.assignment, job.suite.notebook,
-                                isolation or isolation_available(), problems=[reason],
-                                functions=[FunctionResult(spec.name, (), reason)
-                                           for spec in job.suite.functions], complete=False)
+        result = _grader_failure(job, isolation, exc)
+        text = _results_text(result, fingerprint)
+    page = feedback_page(lambda: json.loads(text), f"{job.student}/{job.suite.assignment}")
+    return result, text, page
 
 
-def write_results(path: Path, result: SubmissionResult, fingerprint: str) -> None:
+def _grader_failure(job: Job, isolation: str | None, exc: Exception) -> SubmissionResult:
+    """Zero marks in every group of the suite, each failed for the grader's reason, so that
+    results.json, the gradebook and the export all say 0; incomplete, to be graded again."""
+    reason = (f"the grader failed on this submission ({type(exc).__name__}: "
+              f"{safe_text(exc, MAX_TEXT_CHARS)}); "
+              f"tell the organizer: the next run grades it again")
+    functions = [FunctionResult(spec.name, tuple(
+        GroupResult(group.grade_id(spec.name), group.summary, group.points, group.hidden,
+                    (Check(spec.name, group.summary, False, reason),))
+        for group in spec.groups)) for spec in job.suite.functions]
+    return SubmissionResult(job.student, job.suite.assignment, job.suite.notebook,
+                            isolation or isolation_available(), problems=[reason],
+                            functions=functions, complete=False)
+
+
+def _results_text(result: SubmissionResult, fingerprint: str) -> str:
+    """results.json's text; an incomplete result has no fingerprint, so a rerun grades it."""
     data = result.to_gradescope()
-    data["extra_data"]["fingerprint"] = fingerprint
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)  # a killed grader leaves the old file or the new, never half
+    data["extra_data"]["fingerprint"] = fingerprint if result.complete else ""
+    return results_text(data)
+
+
+def write_results(path: Path, text: str, page: str) -> None:
+    """results.json, then the feedback page beside it, each written whole or not at all."""
+    write_atomically(path, text)
+    write_atomically(path.with_name(PAGE), page)
 
 
 def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
@@ -100,13 +150,12 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
         todo = [(job, fingerprint) for job, fingerprint in todo if force
                 or recorded_fingerprint(job.results_path(out)) != fingerprint
                 or not gradebook.has(job.suite, job.student)]
-        futures = {pool.submit(grade_safely, job, limits, isolation): (job, fingerprint)
+        futures = {pool.submit(grade_safely, job, fingerprint, limits, isolation): job
                    for job, fingerprint in todo}
         for future in as_completed(futures):
-            (job, fingerprint), result = futures[future], future.result()
+            job, (result, text, page) = futures[future], future.result()
             gradebook.record(job.suite, result)
-            write_results(job.results_path(out), result, fingerprint if result.complete else "")
-            write_page(job.results_path(out))
+            write_results(job.results_path(out), text, page)
             results.append(result)
             if progress:
                 progress(result, len(todo))

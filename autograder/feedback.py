@@ -5,6 +5,11 @@ Pages are drawn from results.json alone (the recorded results), so grading and t
 escaped; pictures are PNGs drawn with matplotlib's object API and embedded as data URIs,
 so a page is one file that opens anywhere. Hidden cases appear only as their description
 in words; no test code and no reference code is on any page.
+
+Recorded results are read as hostile: any text is cleaned, any number may be NaN, infinite
+or huge, any shape may be wrong. A page is at most MAX_PAGE_BYTES, a picture that cannot be
+drawn is left out with a line saying so, and a page that cannot be made at all names the
+error instead: neither a batch nor the `feedback` command stops on one learner's results.
 """
 from __future__ import annotations
 
@@ -12,11 +17,22 @@ import base64
 import html
 import io
 import json
+import math
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from .evidence import MAX_POINTS
+from .results import (MAX_OUTPUT_CHARS, MAX_PAGE_BYTES, MAX_RESULTS_BYTES, MAX_TEXT_CHARS,
+                      clean_text, fit, write_atomically)
+
 PAGE = "feedback.html"
+FAR = 1e12  # no coordinate is drawn farther out, so that axis limits and contours stay finite
+ERROR_FLOOR_DRAWN = 1e-16  # a zero error still gets a bar on a log scale
+# results.json files larger than this were not written by this grader (it writes at most
+# MAX_RESULTS_BYTES): they are not read, and their page says so.
+MAX_READ_BYTES = 16 * MAX_RESULTS_BYTES
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.5em} h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
@@ -45,70 +61,198 @@ def _png(figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def draw(picture: dict) -> str | None:
-    """A data URI of the picture of one failed case, or None when it cannot be drawn."""
-    figure, ax = _figure()
-    kind = picture.get("kind")
-    if kind == "paths":
-        reference, learner = np.array(picture["reference"]), np.array(picture["learner"])
-        points = np.vstack([reference] + ([learner] if len(learner) else []) + [picture["start"]])
-        low, high = points.min(axis=0), points.max(axis=0)
-        pad = np.maximum(0.15 * (high - low), 0.2)
-        if picture.get("contour"):
-            A, b = np.array(picture["contour"]["A"]), np.array(picture["contour"]["b"])
-            x, y = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], 150),
-                               np.linspace(low[1] - pad[1], high[1] + pad[1], 150))
-            grid = np.stack([x, y], axis=-1)
-            z = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid) + grid @ b
-            ax.contour(x, y, z, levels=25, cmap="Greys", linewidths=0.5)
-        start = np.array([picture["start"]])
-        ax.plot(*np.vstack([start, reference]).T, ".-", color="tab:blue", label="reference")
-        if len(learner):
-            ax.plot(*np.vstack([start, learner]).T, ".-", color="tab:red", alpha=0.8,
-                    label="your function")
-        step = picture.get("diverged_at")
-        if step and step <= len(reference):
-            ax.plot(*reference[step - 1], "o", markersize=12, markerfacecolor="none",
-                    color="black", label=f"first difference: step {step}")
-        ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=(low[0] - pad[0], high[0] + pad[0]),
-               ylim=(low[1] - pad[1], high[1] + pad[1]))
-        ax.legend(fontsize=8)
-    elif kind == "errors" and picture.get("errors"):
-        names, errors = zip(*picture["errors"].items())
-        ax.bar(names, np.maximum(errors, 1e-16), color=["tab:red" if e > picture["tol"]
-                                                        else "tab:green" for e in errors])
-        ax.axhline(picture["tol"], color="black", linestyle="--", label="tolerance")
-        ax.set(yscale="log", ylabel="relative error against the numerical gradient")
-        ax.legend(fontsize=8)
-    elif kind == "scatter":
-        expected, actual = np.array(picture["expected"]), np.array(picture["actual"])
-        ax.scatter(expected, actual, s=10, color="tab:red", label="your values")
-        line = [min(expected.min(), actual.min()), max(expected.max(), actual.max())]
-        ax.plot(line, line, color="tab:blue", label="expected (equal)")
-        ax.set(xlabel=f"expected {picture['quantity']}", ylabel=f"your {picture['quantity']}")
-        ax.legend(fontsize=8)
-    else:
+def _number(value) -> float:
+    """A number from results.json as a float: JSON's "NaN" and "Infinity" as such, and
+    anything that is not a number as NaN."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
+
+
+def _numbers(values) -> np.ndarray:
+    """At most MAX_POINTS numbers of a list in results.json, each read by _number."""
+    values = values if isinstance(values, list) else []
+    return np.array([_number(v) for v in values[:MAX_POINTS]], dtype=float)
+
+
+def _points(values) -> np.ndarray:
+    """At most MAX_POINTS points [x, y] of a list in results.json, as an (n, 2) array; a
+    malformed point is NaN."""
+    values = values if isinstance(values, list) else []
+    rows = [[*_numbers(point)[:2], math.nan, math.nan][:2] for point in values[:MAX_POINTS]]
+    return np.array(rows, dtype=float).reshape(-1, 2)
+
+
+def _finite(points: np.ndarray) -> np.ndarray:
+    """The points whose coordinates are all finite, each clipped to FAR."""
+    return np.clip(points[np.isfinite(points).all(axis=1)], -FAR, FAR)
+
+
+def _trouble(points: np.ndarray) -> tuple[int, str] | None:
+    """The first of the learner's points that cannot be drawn as it is, and why in words."""
+    for index, point in enumerate(points):
+        if np.isnan(point).any():
+            return index, "NaN"
+        if np.isinf(point).any():
+            return index, "infinite"
+        if (np.abs(point) > FAR).any():
+            return index, f"beyond ±{FAR:.0e}"  # drawn at the edge
+    return None
+
+
+def _label(text, limit: int = 200) -> str:
+    """Text for a picture: cleaned, short, and with $ escaped (matplotlib reads $...$ as
+    mathematics, and a stray one makes drawing fail)."""
+    return clean_text(text, limit).replace("$", r"\$")
+
+
+def _contour(ax, contour, low: np.ndarray, high: np.ndarray) -> None:
+    """The level sets of 0.5 w'Aw + b'w behind the paths, when A and b are there and the
+    values over the picture are finite."""
+    if not isinstance(contour, dict):
+        return
+    A, b = _points(contour.get("A")), _numbers(contour.get("b"))
+    if A.shape != (2, 2) or b.shape != (2,):
+        return
+    x, y = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
+    grid = np.stack([x, y], axis=-1)
+    with np.errstate(all="ignore"):
+        z = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid) + grid @ b
+    if np.isfinite(z).all():
+        ax.contour(x, y, z, levels=25, cmap="Greys", linewidths=0.5)
+
+
+def _plot_paths(ax, picture: dict) -> str | None:
+    """The reference's path and the learner's on the problem's contours."""
+    reference, learner = _points(picture.get("reference")), _points(picture.get("learner"))
+    start = _finite(_points([picture.get("start")]))
+    shown_reference, shown_learner = _finite(reference), _finite(learner)
+    points = np.vstack([shown_reference, shown_learner, start])
+    if not len(points):  # nothing finite: still a frame, for the title to say what is wrong
+        points = np.zeros((1, 2))
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = np.maximum(0.15 * (high - low), 0.2)
+    low, high = low - pad, high + pad
+    _contour(ax, picture.get("contour"), low, high)
+    ax.plot(*np.vstack([start, shown_reference]).T, ".-", color="tab:blue", label="reference")
+    if len(shown_learner):
+        ax.plot(*np.vstack([start, shown_learner]).T, ".-", color="tab:red", alpha=0.8,
+                label="your function")
+    step = picture.get("diverged_at")
+    if isinstance(step, int) and 1 <= step <= len(reference) and \
+            np.isfinite(reference[step - 1]).all():
+        ax.plot(*np.clip(reference[step - 1], -FAR, FAR), "o", markersize=12,
+                markerfacecolor="none", color="black", label=f"first difference: step {step}")
+    ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=(low[0], high[0]), ylim=(low[1], high[1]))
+    ax.legend(fontsize=8)
+    trouble = _trouble(learner)
+    return f"your values are {trouble[1]} from step {trouble[0] + 1}" if trouble else ""
+
+
+def _plot_errors(ax, picture: dict) -> str | None:
+    """One bar per gradient: its relative error against the numerical gradient."""
+    errors = picture.get("errors")
+    if not isinstance(errors, dict) or not errors:
         return None
-    ax.set_title(picture.get("title", ""), fontsize=10)
-    return _png(figure)
+    names = [_label(name, 40) for name in list(errors)[:MAX_POINTS]]
+    values, tol = _numbers(list(errors.values())), _number(picture.get("tol"))
+    bad = ~np.isfinite(values)
+    # A NaN or infinite error stands as the largest relative error there is, 1.
+    heights = np.where(bad, 1.0, np.clip(values, ERROR_FLOOR_DRAWN, 1.0))
+    ax.bar(names, heights, color=["tab:red" if b or e > tol else "tab:green"
+                                  for b, e in zip(bad, values)])
+    if math.isfinite(tol) and tol > 0:
+        ax.axhline(tol, color="black", linestyle="--", label="tolerance")
+        ax.legend(fontsize=8)
+    ax.set(yscale="log", ylabel="relative error against the numerical gradient")
+    return ("your " + ", ".join(np.array(names)[bad]) + " hold NaN or infinite values"
+            if bad.any() else "")
 
 
-def _e(text) -> str:
-    return html.escape(str(text))
+def _plot_scatter(ax, picture: dict) -> str | None:
+    """The learner's values against the expected ones, with the line where they agree."""
+    expected, actual = _numbers(picture.get("expected")), _numbers(picture.get("actual"))
+    count = min(len(expected), len(actual))
+    points = np.column_stack([expected[:count], actual[:count]])
+    shown = _finite(points)
+    quantity = _label(picture.get("quantity", ""), 40)
+    ax.scatter(*shown.T, s=10, color="tab:red", label="your values")
+    if len(shown):
+        line = [shown.min(), shown.max()]
+        ax.plot(line, line, color="tab:blue", label="expected (equal)")
+    ax.set(xlabel=f"expected {quantity}", ylabel=f"your {quantity}")
+    ax.legend(fontsize=8)
+    trouble = _trouble(points[:, 1:])
+    if not trouble:
+        return ""
+    odd = int(np.sum(~np.isfinite(points[:, 1]) | (np.abs(points[:, 1]) > FAR)))
+    step = picture.get("step")
+    at = f" at step {step}" if isinstance(step, int) else ""
+    return f"your values are {trouble[1]}{at} ({odd} of {count})"
 
 
-def render_page(data: dict) -> str:
+PLOTS = {"paths": _plot_paths, "errors": _plot_errors, "scatter": _plot_scatter}
+
+
+def plot(picture: dict):
+    """The figure of one failed case, drawn from its recorded data, or None when there is
+    nothing to draw. Whatever the learner's values, its axis limits are finite; where they
+    are NaN, infinite or too large to draw, the title says so."""
+    drawer = PLOTS.get(picture.get("kind")) if isinstance(picture, dict) else None
+    if drawer is None:
+        return None
+    figure, ax = _figure()
+    note = drawer(ax, picture)
+    if note is None:
+        return None
+    title = _label(picture.get("title", ""))
+    ax.set_title(f"{title}\n{_label(note)}" if note else title, fontsize=10)
+    return figure
+
+
+def draw(picture: dict) -> str | None:
+    """A data URI of the picture of one failed case, or None when there is nothing to draw.
+    May raise on odd data: the page says so then (see _picture)."""
+    figure = plot(picture)
+    return _png(figure) if figure is not None else None
+
+
+def _e(text, limit: int = MAX_TEXT_CHARS) -> str:
+    """Any text, cleaned, cut to ``limit`` characters and escaped for HTML."""
+    return html.escape(clean_text(text, limit))
+
+
+def _picture(name: str, picture) -> str:
+    """The <img> of a function's picture; a line saying so when it cannot be drawn."""
+    try:
+        image = draw(picture)
+    except Exception as exc:  # noqa: BLE001 - the page goes on without the picture
+        return (f"<p class='fail'>The picture of this failure could not be drawn "
+                f"({_e(type(exc).__name__)}: {_e(exc, 300)}).</p>")
+    if not image:
+        return ""
+    return f"<p><img alt='{_e(name)}: your outputs against the expected' src='{image}'></p>"
+
+
+def _html(title: str, body: list[str]) -> str:
+    return "\n".join([f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
+                      f"{_e(title)}</title><style>{STYLE}</style></head><body>",
+                      f"<h1>{_e(title)}</h1>", *body, "</body></html>"])
+
+
+def _page(data: dict, pictures: dict[str, str]) -> str:
+    """The page of one results.json's data, with the drawn ``pictures`` (name -> HTML)."""
     extra = data.get("extra_data", {})
     checks, diagnosis = extra.get("checks", {}), extra.get("diagnosis", {})
-    pictures = extra.get("pictures", {})
     title = f"{extra.get('assignment', '')}: feedback for {extra.get('student', '')}"
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}"
-             f"</title><style>{STYLE}</style></head><body>",
-             f"<h1>{_e(title)}</h1>",
-             f"<p class='score'>Score: {data['score']:g} / "
+    parts = [f"<p class='score'>Score: {data['score']:g} / "
              f"{sum(t['max_score'] for t in data['tests']):g}</p>",
              f"<p>Your code ran with isolation: {_e(extra.get('isolation', '?'))}.</p>"]
     parts += [f"<p class='fail'>{_e(problem)}</p>" for problem in extra.get("problems", [])]
+    if extra.get("printed"):
+        parts.append(f"<details><summary>What your code printed</summary><pre>"
+                     f"{_e(extra['printed'])}</pre></details>")
     for test in data["tests"]:
         name = test["name"]
         parts.append(f"<h2 id='{_e(name)}'>{_e(name)}: <span class='score'>{test['score']:g} / "
@@ -118,59 +262,109 @@ def render_page(data: dict) -> str:
             mark = ("<span class='pass'>passed</span>" if group["score"] == group["points"]
                     else "<span class='fail'>failed</span>")
             kind = "hidden" if group["hidden"] else "visible"
+            cases = group.get("cases", len(group["passed"]) + len(group["failed"]))
             rows.append(f"<tr><td>{_e(group['group'])} ({kind})</td><td>{mark}</td>"
                         f"<td>{group['score']:g} / {group['points']:g}</td>"
-                        f"<td>{len(group['passed'])} of {len(group['passed']) + len(group['failed'])}"
-                        f" checks passed</td></tr>")
+                        f"<td>{len(group['passed'])} of {cases:d} checks passed</td></tr>")
         if rows:
             parts.append("<table><tr><th>checks</th><th>verdict</th><th>points</th><th></th></tr>"
                          + "".join(rows) + "</table>")
-        failures = [f for group in checks.get(name, []) for f in group["failed"]]
+        failures = [_e(f) for group in checks.get(name, []) for f in group["failed"]]
         if failures:
-            parts.append("<pre>" + _e("\n".join(failures)) + "</pre>")
+            parts.append("<pre>" + "\n".join(failures) + "</pre>")
         for line in diagnosis.get(name, []):
-            css = "diagnosis" if line.startswith("Diagnosis") else "hint"
+            css = "diagnosis" if str(line).startswith("Diagnosis") else "hint"
             parts.append(f"<div class='{css}'>{_e(line)}</div>")
         if not rows:  # not graded at all: the reason is in the output
-            parts.append("<pre>" + _e(test.get("output", "")) + "</pre>")
-        image = draw(pictures[name]) if name in pictures else None
-        if image:
-            parts.append(f"<p><img alt='{_e(name)}: your outputs against the expected' "
-                         f"src='{image}'></p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+            parts.append("<pre>" + _e(test.get("output", ""), MAX_OUTPUT_CHARS) + "</pre>")
+        parts += [pictures[name]] if pictures.get(name) else []
+    return _html(title, parts)
+
+
+def _size(page: str) -> int:
+    return len(page.encode("utf-8", "replace"))
+
+
+def render_page(data: dict) -> str:
+    """The feedback page of one results.json's data, at most MAX_PAGE_BYTES: its texts are
+    cut shorter until it fits, then its pictures are left out, and a page that still does
+    not fit shows only the scores. Raises on data that is not results.json's shape."""
+    if not isinstance(data, dict):
+        raise ValueError(f"results.json holds {type(data).__name__}, not an object")
+    pictures = {name: _picture(name, picture) for name, picture
+                in data.get("extra_data", {}).get("pictures", {}).items()}
+    data = fit(data, lambda d: _size(_page(d, pictures)), MAX_PAGE_BYTES)
+    for page in (_page(data, pictures), _page(data, {})):
+        if _size(page) <= MAX_PAGE_BYTES:
+            return page
+    return _html("Feedback", [f"<p class='score'>Score: {data['score']:g}</p>",
+                              "<p class='fail'>The details of this result are too large to "
+                              "show; the score is exact.</p>"])
+
+
+def error_page(where: str, exc: BaseException) -> str:
+    """A minimal page saying that the feedback of ``where`` could not be shown, and why."""
+    return _html(f"Feedback for {where}", [
+        "<p class='fail'>This feedback page could not be made: "
+        f"{_e(type(exc).__name__)}: {_e(exc, 500)}.</p>",
+        "<p>Your grade is recorded all the same; tell the organizer.</p>"])
+
+
+def feedback_page(results: Callable[[], dict], where: str) -> str:
+    """The feedback page of what ``results()`` returns; when reading or drawing it fails
+    for any reason, a minimal page naming the error: one learner's results never stop a
+    batch or a rebuild."""
+    try:
+        return render_page(results())
+    except Exception as exc:  # noqa: BLE001 - this page shows the error, the others go on
+        return error_page(where, exc)
+
+
+def read_results(path: Path) -> dict:
+    """A results.json as data; raises when it is missing, too large or not JSON."""
+    size = path.stat().st_size
+    if size > MAX_READ_BYTES:
+        raise ValueError(f"{path.name} is {size} bytes, more than this grader writes "
+                         f"({MAX_RESULTS_BYTES}); grade this submission again")
+    return json.loads(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def write_page(results_path: Path) -> Path:
-    data = json.loads(Path(results_path).read_text(encoding="utf-8"))
-    page = Path(results_path).with_name(PAGE)
-    page.write_text(render_page(data), encoding="utf-8")
+    """feedback.html beside ``results_path``, drawn from it (or saying why it cannot be)."""
+    results_path = Path(results_path)
+    page = results_path.with_name(PAGE)
+    where = f"{results_path.parent.parent.name}/{results_path.parent.name}"
+    write_atomically(page, feedback_page(lambda: read_results(results_path), where))
     return page
+
+
+def _score_cell(path: Path) -> str:
+    """'score / max' of one results.json, or why it cannot be shown."""
+    try:
+        data = read_results(path)
+        return f"{float(data['score']):g} / {sum(float(t['max_score']) for t in data['tests']):g}"
+    except Exception:  # noqa: BLE001 - one unreadable results.json is one cell of the index
+        return "results unreadable"
 
 
 def write_index(out: Path) -> Path:
     """index.html in ``out``: every learner, every assignment, score and link."""
     out = Path(out)
-    rows: dict[str, dict[str, tuple[float, float]]] = {}
+    rows: dict[str, dict[str, str]] = {}
     for path in sorted(out.glob("*/*/results.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        rows.setdefault(path.parent.parent.name, {})[path.parent.name] = (
-            data["score"], sum(t["max_score"] for t in data["tests"]))
+        rows.setdefault(path.parent.parent.name, {})[path.parent.name] = _score_cell(path)
     assignments = sorted({a for row in rows.values() for a in row})
     table = ["<tr><th>learner</th>" + "".join(f"<th>{_e(a)}</th>" for a in assignments) + "</tr>"]
     for student, row in sorted(rows.items()):
         cells = []
         for a in assignments:
             if a in row:
-                cells.append(f"<td><a href='{_e(student)}/{_e(a)}/{PAGE}'>"
-                             f"{row[a][0]:g} / {row[a][1]:g}</a></td>")
+                cells.append(f"<td><a href='{_e(student)}/{_e(a)}/{PAGE}'>{_e(row[a])}</a></td>")
             else:
                 cells.append("<td>-</td>")
         table.append(f"<tr><td>{_e(student)}</td>{''.join(cells)}</tr>")
     index = out / "index.html"
-    index.write_text(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Scores"
-                     f"</title><style>{STYLE}</style></head><body><h1>Scores</h1><table>"
-                     + "".join(table) + "</table></body></html>", encoding="utf-8")
+    write_atomically(index, _html("Scores", ["<table>" + "".join(table) + "</table>"]))
     return index
 
 

@@ -1,11 +1,140 @@
 """Typed results of grading, turned into Gradescope's results.json only at the edge."""
 from __future__ import annotations
 
+import json
+import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
-from .kit.checks import Check, distinct_failures, distinct_hints
+import numpy as np
 
-MAX_FAILURES_SHOWN = 3
+from .kit.checks import Check, distinct_failures, distinct_hints, safe_text
+
+MAX_FAILURES_SHOWN = 3  # in a function's output; results.json keeps up to MAX_FAILURES_KEPT
+
+# Bounds on what one submission leaves behind. Learner code controls the texts of its
+# exceptions and, by forging the sandbox's replies, anything it sends back: forged 8 MiB
+# failure texts once made an 847 MB results.json and a 470 MB feedback page.
+MAX_TEXT_CHARS = 4096      # one message or problem: a learner's traceback fits, a flood does not
+MAX_OUTPUT_CHARS = 16384   # one output, made of capped messages, summaries and hints
+MAX_FAILURES_KEPT = 10     # distinct failure messages kept per group: a group has few cases
+MAX_RESULTS_BYTES = 2 * 2**20  # one results.json; Gradescope and a gradebook need far less
+MAX_PAGE_BYTES = 2 * 2**20     # one feedback page, its PNG pictures included
+MIN_TEXT_CHARS = 64        # the final guard cuts texts down to this before giving up on details
+
+# What a text may not hold, and what stands for it: C0 controls but tab and newline, DEL and
+# the C1 controls break HTML and terminals; they are shown as Unicode's control pictures
+# (U+2400..), one character for one, so a learner still sees that something was there.
+# Noncharacters are not allowed in HTML either.
+_NONCHARACTERS = [*range(0xFDD0, 0xFDF0), *(plane * 0x10000 + low for plane in range(17)
+                                            for low in (0xFFFE, 0xFFFF))]
+_SAFE_CHARACTERS = {**{c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n"},
+                    0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)},
+                    **{c: 0xFFFD for c in _NONCHARACTERS}}
+_NONFINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}  # and "NaN", as JSON writes them
+
+
+def clean_text(value, limit: int = MAX_TEXT_CHARS) -> str:
+    """``value`` as text any page or JSON file can hold: valid Unicode (a lone surrogate
+    becomes U+FFFD, a surrogate pair the character it stands for), no control characters
+    but tab and newline, and at most ``limit`` characters, the rest cut with a marker
+    saying how much."""
+    text = _cut(value if type(value) is str else safe_text(value, limit), limit)
+    text = text.replace("\r\n", "\n").encode("utf-16", "surrogatepass")
+    return text.decode("utf-16", "replace").translate(_SAFE_CHARACTERS)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, or its start and a marker saying how much was cut, ``limit`` characters in
+    all (so that a cut text is not cut again). Cut before cleaning: a flood is large."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - len(f" [... {len(text)} characters cut]"))
+    return f"{text[:keep]} [... {len(text) - keep} characters cut]"
+
+
+def clean_data(value, limit: int = MAX_OUTPUT_CHARS):
+    """Plain data (results as JSON holds them) with every text cleaned and cut to ``limit``
+    by clean_text, and every NaN or infinity written as JSON's name for it ("NaN",
+    "Infinity"), so that strict JSON, a page and a picture can all take it."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()
+    if isinstance(value, str):
+        return clean_text(value, limit)
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else _NONFINITE.get(value, "NaN")
+    if isinstance(value, dict):
+        return {clean_text(k, limit): clean_data(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_data(v, limit) for v in value]
+    return clean_text(value, limit)  # anything else is shown as its text
+
+
+def _json_size(data) -> int:
+    return len(dump_json(data))  # ASCII: as many bytes as characters
+
+
+def dump_json(data) -> str:
+    """Strict JSON, all ASCII: writing it can never fail on a character."""
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+def shrink(data: dict, limit: int) -> dict:
+    """``data`` with every text cut to ``limit`` characters and at most MAX_FAILURES_KEPT
+    failures per group (and the line saying how many more), for the final guards of
+    results.json and of the page."""
+    data = clean_data(data, limit)
+    checks = data.get("extra_data", {}).get("checks") if isinstance(data, dict) else None
+    for groups in checks.values() if isinstance(checks, dict) else ():
+        for group in groups if isinstance(groups, list) else ():
+            if isinstance(group, dict) and isinstance(group.get("failed"), list):
+                group["failed"] = group["failed"][:MAX_FAILURES_KEPT + 1]
+    return data
+
+
+def fit(data: dict, size: Callable[[dict], int], bound: int,
+        limit: int = MAX_OUTPUT_CHARS) -> dict:
+    """``data`` shrunk (texts cut shorter and shorter, down to MIN_TEXT_CHARS) until
+    ``size(data)`` is at most ``bound``; the last try, however large."""
+    data = shrink(data, limit)
+    while size(data) > bound and limit > MIN_TEXT_CHARS:
+        limit //= 4
+        data = shrink(data, max(limit, MIN_TEXT_CHARS))
+    return data
+
+
+def results_text(data: dict) -> str:
+    """The text of results.json for ``data``: strict JSON of at most MAX_RESULTS_BYTES.
+
+    The final guard on a submission's size: texts are cut shorter until it fits, and if
+    even that is not enough, only the scores are kept and the output says why."""
+    data = fit(data, _json_size, MAX_RESULTS_BYTES)
+    if _json_size(data) > MAX_RESULTS_BYTES:
+        data = _scores_only(data)
+    return dump_json(data)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8, whole or not at all: a killed grader leaves the old file or
+    the new, never half. A character UTF-8 cannot hold is replaced, never fatal."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8", errors="replace")
+    os.replace(partial, path)
+
+
+def _scores_only(data: dict) -> dict:
+    note = "the details of this result were too large to keep; the scores are exact"
+    extra = {k: data["extra_data"].get(k) for k in ("student", "assignment", "notebook",
+                                                    "isolation", "grades", "fingerprint")}
+    return {"score": data["score"], "execution_time": data.get("execution_time", 0),
+            "output": note, "extra_data": {**extra, "problems": [note]},
+            "tests": [{**{k: t.get(k) for k in ("name", "score", "max_score", "visibility")},
+                       "output": note} for t in data["tests"]]}
 
 
 @dataclass(frozen=True)
@@ -23,6 +152,15 @@ class GroupResult:
     @property
     def score(self) -> float:
         return self.points if self.passed else 0.0
+
+    def failures(self, limit: int = MAX_FAILURES_KEPT) -> list[str]:
+        """Its first ``limit`` distinct failure messages, each a capped text, then a line
+        saying how many more there are, if any."""
+        failures = distinct_failures(list(self.checks))
+        kept = [clean_text(message) for message in failures[:limit]]
+        if len(failures) > limit:
+            kept.append(f"... and {len(failures) - limit} more failing checks")
+        return kept
 
 
 @dataclass(frozen=True)
@@ -43,17 +181,19 @@ class FunctionResult:
     def output(self) -> str:
         lines = [f"{self.name}: {self.score:g}/{self.max_score:g}"]
         if self.problem:
-            lines.append(f"  {self.problem}")
+            lines.append(f"  {clean_text(self.problem)}")
         for group in self.groups:
             mark = "pass" if group.passed else "FAIL"
             lines.append(f"  [{mark}] {group.summary} ({group.score:g}/{group.points:g})")
-            failures = distinct_failures(list(group.checks))
-            for message in failures[:MAX_FAILURES_SHOWN]:
+            for message in group.failures(MAX_FAILURES_SHOWN):
                 lines.append("    - " + message.replace("\n", "\n      "))
-            if len(failures) > MAX_FAILURES_SHOWN:
-                lines.append(f"    - ... and {len(failures) - MAX_FAILURES_SHOWN} more failing checks")
-        lines += [f"  {line}" for line in distinct_hints([c for g in self.groups for c in g.checks])]
-        return "\n".join(lines)
+        lines += [f"  {line}" for line in self.hints()]
+        return clean_text("\n".join(lines), MAX_OUTPUT_CHARS)
+
+    def hints(self) -> list[str]:
+        """Each diagnosis and hint of its failed checks once, each a capped text."""
+        return [clean_text(line) for line in distinct_hints([c for g in self.groups
+                                                             for c in g.checks])]
 
 
 @dataclass
@@ -66,6 +206,7 @@ class SubmissionResult:
     problems: list[str] = field(default_factory=list)  # about the notebook as a whole
     seconds: float = 0.0
     complete: bool = True  # False when the grader itself failed: a rerun grades it again
+    printed: str | None = None  # the start and end of what the learner's code printed
 
     @property
     def score(self) -> float:
@@ -78,11 +219,13 @@ class SubmissionResult:
     def output(self) -> str:
         lines = [f"{self.assignment} for {self.student}: {self.score:g}/{self.max_score:g}",
                  f"Isolation of the learner's code: {self.isolation}."]
-        lines += [f"Problem: {p}" for p in self.problems]
-        return "\n".join(lines)
+        lines += [f"Problem: {clean_text(p)}" for p in self.problems]
+        return clean_text("\n".join(lines), MAX_OUTPUT_CHARS)
 
     def to_gradescope(self) -> dict:
-        return {
+        """Gradescope's results.json as plain data: every text cleaned and capped, every
+        number JSON can write (results_text then bounds the whole)."""
+        return clean_data({
             "score": self.score,
             "execution_time": round(self.seconds, 3),
             "output": self.output(),
@@ -90,17 +233,17 @@ class SubmissionResult:
                        "output": f.output(), "visibility": "visible"} for f in self.functions],
             "extra_data": {"student": self.student, "assignment": self.assignment,
                            "notebook": self.notebook, "isolation": self.isolation,
-                           "problems": self.problems,
+                           "problems": [clean_text(p) for p in self.problems],
+                           "printed": self.printed,
                            "grades": {g.grade_id: g.score for f in self.functions
                                       for g in f.groups},
                            "checks": {f.name: [{"group": g.summary, "hidden": g.hidden,
                                                 "score": g.score, "points": g.points,
+                                                "cases": len(g.checks),
                                                 "passed": [c.case for c in g.checks if c.passed],
-                                                "failed": distinct_failures(list(g.checks))}
+                                                "failed": g.failures()}
                                                for g in f.groups] for f in self.functions},
-                           "diagnosis": {f.name: distinct_hints([c for g in f.groups
-                                                                 for c in g.checks])
-                                         for f in self.functions},
+                           "diagnosis": {f.name: f.hints() for f in self.functions},
                            "pictures": {f.name: f.picture for f in self.functions
                                         if f.picture}},
-        }
+        })

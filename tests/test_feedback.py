@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import pytest
 
 from autograder.suites import SUITES
@@ -111,3 +113,116 @@ def test_a_page_renders_in_headless_chromium_with_its_images_loaded(graded, tmp_
     title = re.search(r"<title>images:(\d+):loaded:(\d+)</title>", run.stdout)
     assert title, run.stderr[-2000:]
     assert int(title.group(1)) == 2 and title.group(1) == title.group(2)
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile recorded results: any text, any number, any shape of results.json.
+
+BIG = float(np.finfo(float).max)
+REFERENCE = [[-1.9, 1.4], [-1.8, 1.3], [-1.7, 1.2], [-1.6, 1.1]]
+CONTOUR = {"A": [[1.0, 0.0], [0.0, 10.0]], "b": [0.0, 0.0]}
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def paths(learner) -> dict:
+    return {"kind": "paths", "title": "10 steps", "start": [-2.0, 1.5], "reference": REFERENCE,
+            "learner": learner, "diverged_at": 1, "contour": CONTOUR}
+
+
+HOSTILE_PICTURES = {  # picture -> what its title must say
+    "paths-huge": (paths([[-1.9, 1.4], [BIG, -BIG], [BIG, BIG]]), "beyond ±1e+12 from step 2"),
+    "paths-nan": (paths([[-1.9, 1.4], [-1.8, 1.3], [math.nan, 1.0], ["NaN", "NaN"]]),
+                  "NaN from step 3"),
+    "paths-inf": (paths([[math.inf, -math.inf], ["Infinity", 0]]), "infinite from step 1"),
+    "paths-all-odd": ({**paths([[None, "x"], [], "junk"]), "reference": [[BIG, math.nan]] * 3,
+                       "start": [math.inf, 0], "diverged_at": "2", "contour": {"A": [[BIG, 0]]}},
+                      "NaN from step 1"),
+    "errors": ({"kind": "errors", "title": "backward", "tol": 1e-6,
+                "errors": {"dx": math.nan, "dgamma": "Infinity", "dbeta": BIG, "$x": 0.0}},
+               "your dx, dgamma hold NaN or infinite values"),
+    "scatter": ({"kind": "scatter", "title": "$velocity", "quantity": "v$", "step": 4,
+                 "expected": [1.0, 2.0, 3.0, 4.0], "actual": [math.nan, math.inf, -BIG, 4.0]},
+                "your values are NaN at step 4 (3 of 4)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_PICTURES))
+def test_pictures_of_hostile_values_have_finite_limits_and_say_what_is_wrong(name):
+    from autograder.feedback import draw, plot
+
+    picture, says = HOSTILE_PICTURES[name]
+    figure = plot(picture)
+    ax = figure.axes[0]
+    assert np.all(np.isfinite(ax.get_xlim() + ax.get_ylim()))
+    assert says in ax.get_title()
+    assert draw(picture).startswith("data:image/png;base64,")
+
+
+def recorded_results(student: str, **picture) -> dict:
+    """results.json's data for one function failing one group, as the grader writes it."""
+    from autograder.kit.checks import Check
+    from autograder.results import FunctionResult, GroupResult, SubmissionResult
+
+    group = GroupResult("test_adam_steps", "single steps", 4.0, True,
+                        (Check("adam", "a case", False, "adam: m is wrong (a case)."),))
+    result = SubmissionResult(student, "optimizers", "optimizers.ipynb", "rlimits",
+                              functions=[FunctionResult("adam", (group,), picture=picture or None)])
+    return result.to_gradescope()
+
+
+def test_a_picture_that_cannot_be_drawn_is_left_out_and_the_page_says_so(monkeypatch):
+    from autograder import feedback
+
+    def broken(picture):
+        raise ValueError("Axis limits cannot be NaN or Inf")
+
+    monkeypatch.setattr(feedback, "plot", broken)
+    html = feedback.render_page(recorded_results("ada", **paths([[BIG, BIG]])))
+    assert "The picture of this failure could not be drawn (ValueError: Axis limits" in html
+    assert "adam: m is wrong (a case)." in html and "<img" not in html
+
+
+def write_results(out, student: str, data) -> None:
+    """A results.json as anyone could leave it: NaN as JSON's non-standard token, a lone
+    surrogate as its escape."""
+    path = out / student / "optimizers" / "results.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+
+
+def test_the_feedback_command_survives_any_recorded_results(tmp_path):
+    from autograder.results import MAX_PAGE_BYTES
+
+    out = tmp_path / "out"
+    write_results(out, "plain", recorded_results("plain"))
+    texts = recorded_results("texts")
+    texts["extra_data"]["problems"] = ["lone \udc80 surrogate, nul \x00, escape \x1b[31m, <b>"]
+    texts["extra_data"]["checks"]["adam"][0]["failed"] = ["\udcff\x7f\x9b" * 100]
+    write_results(out, "texts", texts)
+    write_results(out, "huge", recorded_results("huge", **paths([[BIG, -BIG], [math.nan] * 2])))
+    flood = recorded_results("flood")  # as an older grader kept them: 8 MiB per failure
+    flood["extra_data"]["checks"]["adam"][0]["failed"] = [(f"{i} <'&" * 2**21)[:8 * 2**20]
+                                                          for i in range(3)]
+    write_results(out, "flood", flood)
+    write_results(out, "shapeless", {**recorded_results("shapeless"), "tests": 5})
+    write_results(out, "not-json", '{"score": ')
+    (out / "folder" / "optimizers" / "results.json").mkdir(parents=True)
+    run = subprocess.run([sys.executable, "-m", "autograder", "feedback", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    students = ("plain", "texts", "huge", "flood", "shapeless", "not-json", "folder")
+    pages = {s: (out / s / "optimizers" / "feedback.html").read_bytes() for s in students}
+    for student, page in pages.items():
+        assert len(page) <= MAX_PAGE_BYTES and not UNSAFE.search(page.decode("utf-8")), student
+    text = {s: page.decode("utf-8") for s, page in pages.items()}
+    assert "adam: m is wrong (a case)." in text["plain"]
+    assert "lone \ufffd surrogate, nul \u2400, escape \u241b[31m, &lt;b&gt;" in text["texts"]
+    assert len(re.findall(r"<img [^>]*src='data:image/png;base64,", text["huge"])) == 1
+    assert "could not be drawn" not in text["huge"]
+    assert "0 &lt;&#x27;&amp;" in text["flood"] and "characters cut]" in text["flood"]
+    for student in ("shapeless", "not-json", "folder"):
+        assert "This feedback page could not be made" in text[student], student
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for student in students:
+        assert f"href='{student}/optimizers/feedback.html'" in index
+    assert index.count("results unreadable") == 3
