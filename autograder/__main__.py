@@ -40,6 +40,10 @@ def cmd_grade(args) -> int:
         print(f"error: {submitted} is not a folder of submissions "
               f"(<student>/<assignment>/<notebook>.ipynb)", file=sys.stderr)
         return 2
+    if args.isolation == "bubblewrap" and isolation_available() != "bubblewrap":
+        print("error: --isolation bubblewrap needs bwrap (and, run as root, setpriv) "
+              "installed", file=sys.stderr)
+        return 2
     suites = [SUITES[a] for a in (args.assignment or sorted(SUITES))]
     db_url = args.db or sqlite_url(GRADEBOOK)
     done = []
@@ -51,9 +55,11 @@ def cmd_grade(args) -> int:
             print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {len(done)}/{total} graded",
                   end="", file=sys.stderr, flush=True)
 
-    limits = Limits(call_seconds=args.timeout, memory_bytes=args.memory_mb * 2**20)
+    limits = Limits(call_seconds=args.timeout, submission_seconds=args.submission_timeout,
+                    memory_bytes=args.memory_mb * 2**20)
     results = grade_batch(submitted, Path(args.out), suites, db_url, workers=args.workers,
-                          limits=limits, progress=progress, force=args.force)
+                          limits=limits, isolation=args.isolation, progress=progress,
+                          force=args.force)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     rows = recorded_scores(Path(args.out), submitted, suites)
@@ -65,7 +71,16 @@ def cmd_grade(args) -> int:
     print(f"results: {Path(args.out).resolve()}/<student>/<assignment>/results.json")
     print(f"feedback pages: {Path(args.out).resolve() / 'index.html'}")
     print(f"gradebook: {db_url}")
+    print(f"grader's peak memory: {peak_memory_mib():.0f} MiB")
     return 0
+
+
+def peak_memory_mib() -> float:
+    """The grader process's own peak resident memory (learner processes not included)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def cmd_feedback(args) -> int:
@@ -121,8 +136,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="grade again submissions already recorded and unchanged")
     grade.add_argument("--timeout", type=float, default=Limits.call_seconds,
                        help="seconds one case may take (default: %(default)s)")
+    grade.add_argument("--submission-timeout", type=float, default=Limits.submission_seconds,
+                       help="seconds all cases of one submission may take together "
+                            "(default: %(default)s)")
     grade.add_argument("--memory-mb", type=int, default=Limits.memory_bytes // 2**20,
                        help="memory cap of each learner process in MiB (default: %(default)s)")
+    grade.add_argument("--isolation", choices=["bubblewrap", "rlimits"],
+                       help="force an isolation level (default: bubblewrap where installed)")
     grade.set_defaults(run=cmd_grade)
 
     feedback = commands.add_parser("feedback", help="rebuild the feedback pages from the "

@@ -16,10 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from .evidence import plot_data
-from .kit.checks import Check, compare_traces, diagnose
+from .kit.checks import Check, compare_traces, diagnose, too_slow
 from .reference import expected_traces, mistake_traces
 from .results import FunctionResult, GroupResult, SubmissionResult
-from .sandbox.process import CaseFailed, LearnerError, Limits, Sandbox, SandboxFailure
+from .sandbox.process import (CaseFailed, LearnerError, Limits, Sandbox, SandboxFailure,
+                              SandboxTimeout)
 from .submission import read_submission
 from .suite import FunctionSpec, Suite
 
@@ -37,6 +38,11 @@ def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict, expected
         detail = f"\n{exc.detail}" if exc.detail else ""
         return Check(spec.name, description, False,
                      f"{spec.name}() raised {exc}{detail} ({description})."), False, None
+    except SandboxTimeout as exc:
+        if case.get("seconds"):  # its own budget, not a hang: the next cases still run
+            return Check(spec.name, description, False, too_slow(case)), False, None
+        return Check(spec.name, description, False,
+                     f"{spec.name}(): {exc} ({description})."), True, None
     except SandboxFailure as exc:
         return Check(spec.name, description, False,
                      f"{spec.name}(): {exc} ({description})."), True, None
@@ -105,10 +111,13 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
                      limits: Limits = Limits(), isolation: str | None = None) -> SubmissionResult:
     started = time.perf_counter()
     names = [spec.name for spec in suite.functions]
-    submission = read_submission(notebook, names)
+    submission = read_submission(notebook, names, suite.assignment)
     expected = expected_traces(suite.assignment)
     mistakes = mistake_traces(suite.assignment)
-    with Sandbox(submission.cells, suite.prelude, limits, isolation) as sandbox:
+    # The learner's own code cells load first, so the helpers they define are there for
+    # the answer cells, as they were when the notebook ran in Jupyter.
+    with Sandbox(submission.added + submission.cells, suite.prelude, limits, isolation,
+                 functions=names) as sandbox:
         result = SubmissionResult(student, suite.assignment, suite.notebook, sandbox.isolation,
                                   problems=list(submission.problems))
         defined, load_failure = [], None
@@ -126,6 +135,10 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
                 function = replace(function, problem="; ".join(
                     filter(None, [submission.notes[spec.name], function.problem])))
             result.functions.append(function)
+        result.problems += [f"{label} did not run (cells you added are loaded before the "
+                            f"answer cells): {sandbox.cell_errors[label]}"
+                            for label, _ in submission.added if label in sandbox.cell_errors]
+        result.printed = sandbox.output.report()
     _note_failed_dependencies(suite, result)
     result.seconds = time.perf_counter() - started
     return result

@@ -12,6 +12,7 @@ import numpy as np
 from ..suite import FunctionSpec, Group, Suite
 
 FUNCTIONS = ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt")
+LARGE, LARGE_SECONDS = (4096, 64), 2.0  # the timed case: see large_case
 BACKWARD_TOL = 1e-5  # centred differences on float64 agree with the analytic gradient to ~1e-8
 
 FORWARD_HINTS = {
@@ -102,6 +103,26 @@ def forward_running(rng):
     )
 
 
+def large_case(function, rng):
+    """A batch so large that only an analytic backward pass answers in time.
+
+    The backward pass costs a few forward passes' work (about 10 ms here); centred
+    differences of the forward pass need at least two forward passes per row even when
+    every column is perturbed at once (8192 of them, about 20 s here), and one pair per
+    element when done naively. Held to the reference's own backward pass: the numerical
+    gradient of so large a batch would take the grader as long.
+    """
+    x, gamma, beta = layer(rng, LARGE[0], LARGE[1], 2.0, 1.0)
+    case = backward_case(function, f"a large batch, N={LARGE[0]}, D={LARGE[1]}, answered "
+                         f"within {LARGE_SECONDS:g} s", x, gamma, beta, rng.standard_normal(LARGE))
+    del case["expected_from"]
+    case["seconds"] = LARGE_SECONDS
+    case["why_timed"] = ("an analytic backward pass takes milliseconds here; one that "
+                         "differentiates the forward pass numerically cannot finish in time. "
+                         "Derive dx, dgamma and dbeta with the chain rule")
+    return case
+
+
 def backward_groups(function, rng):
     def case(description, n, d, scale=1.0, offset=0.0, bn_param=None):
         x, gamma, beta = layer(rng, n, d, scale, offset)
@@ -113,6 +134,7 @@ def backward_groups(function, rng):
         case("N != D, non-unit gamma, inputs far from the origin", 5, 9, 3.0, 10.0),
         case("eps=1e-2 passed in bn_param", 4, 3, bn_param={"eps": 1e-2}),
     )
+    gradients += (large_case(function, rng),)
     small = (
         case("N=2, a batch of two rows (eps=0.1, so dx is not vanishingly small)", 2, 3,
              bn_param={"eps": 0.1}),
@@ -156,7 +178,8 @@ def build_suite() -> Suite:
         specs.append(FunctionSpec(function, (
             Group("visible", 2, shown[function], False, "the visible cases from the notebook"),
             Group("gradients", 4, gradients, True,
-                  "gradients against the numerical gradient of the reference forward pass"),
+                  "gradients against the numerical gradient of the reference forward pass, "
+                  "and a large batch in limited time"),
             Group("small", 4, small, True, "small and unusual shapes: N=2, D=1, N < D"),
         ), HINTS[function], depends_on=("batchnorm_forward",)))
     return Suite(assignment="batchnorm", notebook="batchnorm.ipynb",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import errno
 import json
+import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,9 +61,10 @@ class CallFailed(Exception):
 # ---------------------------------------------------------------------------------------
 # Driving a function: one runner per case kind, each returning a trace.
 
-def cell_filename(grade_id: str) -> str:
-    """The name tracebacks give an answer cell's code."""
-    return f"<answer cell {grade_id}>"
+def cell_filename(label: str) -> str:
+    """The name tracebacks give a cell's code: an answer cell by its grade_id, or a cell the
+    learner added by its label ("added code cell 7 ...")."""
+    return f"<{label}>" if label.startswith("added ") else f"<answer cell {label}>"
 
 
 def safe_text(value, limit: int) -> str:
@@ -75,9 +77,9 @@ def safe_text(value, limit: int) -> str:
 
 
 def learner_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` through the answer cells only: the learner's own lines."""
+    """The traceback of ``exc`` through the learner's cells only: their own lines."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if f.filename.startswith("<answer cell")]
+              if f.filename.startswith(("<answer cell", "<added "))]
     lines = traceback.format_list(frames) + [f"{type(exc).__name__}: {safe_text(exc, 2000)}"]
     return "".join(lines).strip()
 
@@ -403,6 +405,12 @@ def _same_outputs(check: Check, case: dict, actual: list[dict], trace: list[dict
     return compare_traces(check.function, case, actual, trace).passed
 
 
+def too_slow(case: dict) -> str:
+    """The verdict on a case with a time budget (``seconds``) that ran past it."""
+    return (f"{case['function']}() took longer than {case['seconds']:g} s "
+            f"({case['description']}): {case.get('why_timed', 'it must be faster')}.")
+
+
 def check_case(fn: Callable, case: dict, expected: list[dict],
                hints: dict[str, str] | None = None,
                functions: Mapping[str, Callable] | None = None,
@@ -413,10 +421,13 @@ def check_case(fn: Callable, case: dict, expected: list[dict],
     pass needs its forward pass's cache); ``mistakes`` as for :func:`diagnose`.
     """
     function = case["function"]
+    started = time.perf_counter()
     try:
         actual = run_case(fn, case, functions)
     except CallFailed as exc:
         return Check(function, case["description"], False, f"{exc} ({case['description']}).")
+    if case.get("seconds") and time.perf_counter() - started > case["seconds"]:
+        return Check(function, case["description"], False, too_slow(case))
     return diagnose(compare_traces(function, case, actual, expected, hints), case, actual, mistakes)
 
 
