@@ -14,6 +14,12 @@ from .course import put_python_tools_on_path
 from .suites import SUITES
 
 
+def as_text_cell(value: str) -> str:
+    """A learner-chosen text that a spreadsheet shows as text: one starting like a formula
+    (=, +, -, @, or a tab or carriage return before one) gets a leading apostrophe."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def export_csv(db_url: str, path: Path) -> int:
     """Write the CSV; returns the number of rows (learner and assignment) written."""
     put_python_tools_on_path()
@@ -32,7 +38,7 @@ def export_csv(db_url: str, path: Path) -> int:
                           for grade in notebook.grades}
                 per_function = {spec.name: sum(scores.get(g.grade_id(spec.name), 0) or 0
                                                for g in spec.groups) for spec in suite.functions}
-                writer.writerow([student, assignment, f"{submission.score:g}",
+                writer.writerow([as_text_cell(student), assignment, f"{submission.score:g}",
                                  f"{submission.max_score:g}",
                                  *[f"{per_function[name]:g}" if name in per_function else ""
                                    for name in functions]])

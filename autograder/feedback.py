@@ -20,6 +20,7 @@ import json
 import math
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 import numpy as np
 
@@ -347,6 +348,12 @@ def _score_cell(path: Path) -> str:
         return "results unreadable"
 
 
+def _link(*parts: str) -> str:
+    """A relative link to OUT/<parts>: each part quoted, so that a folder named
+    ``javascript:...`` or holding ``'`` or ``#`` is a path and nothing else."""
+    return "./" + "/".join(quote(part, safe="") for part in parts)
+
+
 def write_index(out: Path) -> Path:
     """index.html in ``out``: every learner, every assignment, score and link."""
     out = Path(out)
@@ -359,7 +366,7 @@ def write_index(out: Path) -> Path:
         cells = []
         for a in assignments:
             if a in row:
-                cells.append(f"<td><a href='{_e(student)}/{_e(a)}/{PAGE}'>{_e(row[a])}</a></td>")
+                cells.append(f"<td><a href='{_e(_link(student, a, PAGE))}'>{_e(row[a])}</a></td>")
             else:
                 cells.append("<td>-</td>")
         table.append(f"<tr><td>{_e(student)}</td>{''.join(cells)}</tr>")

@@ -17,6 +17,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from collections.abc import Container
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -160,6 +162,93 @@ def read_submitted_file(path: Path, root: Path | None = None,
         return _read_at_most(fd, name, limit)
 
 
+# JSON turns each byte of a file of small containers ("[[{}],[{}],...]") into some 32 bytes of
+# Python objects, and json.loads holds the GIL throughout: a notebook larger than this is
+# parsed in a child process with a memory cap, which hands back its cells without outputs.
+IN_PROCESS_JSON_BYTES = 2 * 2**20
+PARSER_MEMORY_BYTES = 2 * 2**30
+PARSER_SECONDS = 60.0
+# The child: no site, no project code; exit 3 for bad JSON (its message on stderr), 4 for
+# JSON nested too deep, 5 for JSON too large to hold in memory. What it hands back holds
+# only what grading reads, in plain form, so it cannot amplify either.
+_PARSER = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+try:
+    nb = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+except UnicodeDecodeError as exc:
+    sys.stderr.write(str(exc.start))
+    sys.exit(6)
+except json.JSONDecodeError as exc:
+    sys.stderr.write(json.dumps([exc.lineno, exc.colno, exc.msg]))
+    sys.exit(3)
+except RecursionError:
+    sys.exit(4)
+except MemoryError:
+    sys.exit(5)
+def text(value):
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+def cell(c):
+    meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
+    nbgrader = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
+    plain = (str, bool, int, float, type(None))
+    return {"cell_type": text(c.get("cell_type")), "id": c.get("id") if isinstance(c.get("id"), str) else None,
+            "source": text(c.get("source")),
+            "metadata": {"nbgrader": {k: v for k, v in nbgrader.items() if isinstance(v, plain)}}}
+if isinstance(nb, dict) and isinstance(nb.get("cells"), list):
+    nb = {"cells": [cell(c) if isinstance(c, dict) else None for c in nb["cells"]]}
+else:
+    nb = None  # not a notebook: no more is needed to say so
+sys.stdout.write(json.dumps(nb))
+"""
+
+
+def parse_notebook(raw: bytes):
+    """The notebook's JSON, parsed so that no file can exhaust the grader's memory or hold
+    up its other threads; Refused (its message to follow the file's name) if it is not
+    UTF-8 JSON."""
+    if len(raw) <= IN_PROCESS_JSON_BYTES:
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise Refused(_not_utf8(exc.start)) from None
+        except json.JSONDecodeError as exc:
+            raise Refused(_invalid_json(exc.lineno, exc.colno, exc.msg)) from None
+        except RecursionError:
+            raise Refused(_NESTED) from None
+    try:
+        run = subprocess.run([sys.executable, "-I", "-S", "-c", _PARSER,
+                              str(PARSER_MEMORY_BYTES)], input=raw,
+                             capture_output=True, timeout=PARSER_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise Refused(f"is not a notebook Jupyter could open: reading its JSON took over "
+                      f"{PARSER_SECONDS:g} s") from None
+    if run.returncode == 3:
+        line, column, message = json.loads(run.stderr)
+        raise Refused(_invalid_json(line, column, message))
+    if run.returncode == 4:
+        raise Refused(_NESTED)
+    if run.returncode == 6:
+        raise Refused(_not_utf8(int(run.stderr)))
+    if run.returncode != 0:
+        raise Refused(f"is not a notebook Jupyter could open: its JSON needs more than "
+                      f"{PARSER_MEMORY_BYTES / 2**30:g} GiB of memory to read")
+    return json.loads(run.stdout)
+
+
+_NESTED = "is not a notebook: its JSON is nested too deep to read"
+
+
+def _not_utf8(position: int) -> str:
+    return f"is not UTF-8 text (byte {position}); save it from Jupyter again"
+
+
+def _invalid_json(line: int, column: int, message: str) -> str:
+    return f"is not a notebook: invalid JSON at line {line}, column {column} ({message})"
+
+
 def _load_json(path: Path, submission: Submission) -> dict | None:
     try:
         raw = read_submitted_file(path)
@@ -167,20 +256,9 @@ def _load_json(path: Path, submission: Submission) -> dict | None:
         submission.problems.append(str(exc))
         return None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        submission.problems.append(f"{path.name} is not UTF-8 text (byte {exc.start}); save it "
-                                   f"from Jupyter again")
-        return None
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as exc:
-        submission.problems.append(f"{path.name} is not a notebook: invalid JSON at line "
-                                   f"{exc.lineno}, column {exc.colno} ({exc.msg})")
-        return None
-    except RecursionError:
-        submission.problems.append(f"{path.name} is not a notebook: its JSON is nested too "
-                                   f"deep to read")
+        nb = parse_notebook(raw)
+    except Refused as exc:
+        submission.problems.append(f"{path.name} {exc}")
         return None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         submission.problems.append(f"{path.name} has no list of cells: not a notebook in "

@@ -226,3 +226,31 @@ def test_the_feedback_command_survives_any_recorded_results(tmp_path):
     for student in students:
         assert f"href='{student}/optimizers/feedback.html'" in index
     assert index.count("results unreadable") == 3
+
+
+def test_learner_chosen_folder_names_are_paths_in_links_and_text_in_spreadsheets(tmp_path):
+    from autograder.export import export_csv
+    from autograder.feedback import write_index
+    from autograder.gradebook import GradebookWriter
+    from autograder.results import SubmissionResult
+
+    suite = SUITES["optimizers"]
+    names = ["javascript:alert(document.domain)", "=HYPERLINK(\"http:x\",\"y\")", "it's#1"]
+    for name in names:
+        folder = tmp_path / "out" / name / "optimizers"
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(json.dumps(
+            {"score": 0, "tests": [{"name": "adam", "score": 0, "max_score": 10}]}))
+    index = write_index(tmp_path / "out").read_text(encoding="utf-8")
+    links = re.findall(r"href='([^']*)'", index)
+    assert len(links) == 3 and all(link.startswith("./") for link in links)
+    assert not any(":" in link or "#" in link or "'" in link for link in links)
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with GradebookWriter(db) as gradebook:
+        for name in names:
+            gradebook.record(suite, SubmissionResult(name, "optimizers", suite.notebook, "rlimits"))
+    export_csv(db, tmp_path / "grades.csv")
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as f:
+        students = [row["student"] for row in csv.DictReader(f)]
+    assert "'=HYPERLINK(\"http:x\",\"y\")" in students
+    assert not any(s.startswith(("=", "+", "-", "@")) for s in students)

@@ -108,14 +108,14 @@ import checks, wire
 _run, _pack = checks.run_case, wire.pack
 def _forged_run(fn, case, functions=None):
     return "FORGE" if case["function"] == "adam" else _run(fn, case, functions)
-def _forged_pack(body):
+def _forged_pack(body, **options):
     if isinstance(body, dict) and body.get("trace") == "FORGE":
         raw = np.zeros(2**23).tobytes()  # 64 MiB, referenced 48 times
         ref = {"$nd": 0, "dtype": "<f8", "shape": [2**23]}
         body = {"$dict": {"trace": [{"$dict": {"next_w": ref}}] * 48}}
         header = json.dumps({"body": body, "arrays": [len(raw)]}).encode()
         return struct.pack(">I", len(header)) + header + raw
-    return _pack(body)
+    return _pack(body, **options)
 checks.run_case, wire.pack = _forged_run, _forged_pack
 """
 
@@ -261,6 +261,14 @@ def scenarios(nb: dict) -> dict[str, tuple[object, Scenario]]:
         "symlinked-notebook": (ROOT / "source" / "optimizers" / SUITE.notebook,
                                Scenario(None, "symbolic link")),
         "fifo-notebook": (os.mkfifo, Scenario(None, "FIFO")),
+        # a right notebook with 40 MiB of tiny containers beside its cells: ~30 bytes of
+        # Python objects for each byte, were it parsed in the grader's process
+        "json-bomb": (json.dumps(dict(nb, junk=[[{}]] * (40 * 2**20 // 6)),
+                                 separators=(",", ":")), Scenario(None, "")),
+        "config-holds-objects": (with_answer(nb, "adagrad", wrapped(solved["adagrad"], "adagrad",
+            "next_w, config = _solved(w, dw, config)\nconfig['dtype'] = w.dtype\n"
+            "config['seen'] = {1, 2}\nreturn next_w.astype(config['dtype']), config")),
+            Scenario(None, "")),
         "honest-1": (nb, Scenario(None, "")),
         "honest-2": (nb, Scenario(None, "")),
     }

@@ -91,15 +91,29 @@ def test_exiting_or_raising_base_exceptions_is_reported(level):
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_unsendable_results_are_refused(level):
+def test_values_that_are_not_plain_data_arrive_as_their_description(level):
+    # a config may hold a dtype or a set: the quantities compared still arrive
     cells = {"obj": "def obj():\n    return object()\n",
-             "arr": "import numpy as np\ndef arr():\n    return np.array([object()])\n"}
+             "arr": "import numpy as np\ndef arr():\n    return np.array([object()])\n",
+             "conf": "import numpy as np\ndef conf(w):\n"
+                     "    return w + 1, {'dtype': w.dtype, 'seen': {1, 2}, 't': 1}\n"}
     with sandbox(cells, level) as box:
         box.start()
-        with pytest.raises(LearnerError, match="cannot be sent"):
-            box.call("obj")
-        with pytest.raises(LearnerError, match="dtype object cannot be sent"):
-            box.call("arr")
+        assert repr(box.call("obj")) == "<a value of type object>"
+        assert box.call("arr").described == "an array of dtype object"
+        out, config = box.call("conf", np.zeros(2))
+    assert out.tolist() == [1.0, 1.0] and config["t"] == 1
+    assert config["dtype"].described.startswith("a value of type") and \
+        config["seen"].described == "a value of type set"
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_replies_too_large_to_send_are_refused(level):
+    cells = {"big": "import numpy as np\ndef big():\n    return np.zeros(10**7)\n"}
+    with sandbox(cells, level) as box:
+        box.start()
+        with pytest.raises(LearnerError, match="larger than 64 MiB cannot be sent"):
+            box.call("big")
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -273,3 +287,19 @@ def test_a_killed_graders_scratch_folders_are_removed_by_the_next_run(tmp_path):
     subprocess.run([sys.executable, "-c", "from autograder.sandbox.process import Sandbox\n"
                     "Sandbox([], '').close()\n"], check=True, timeout=60)
     assert not scratch.exists()
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_reply_that_came_in_time_counts_though_the_grader_looked_late(level, monkeypatch):
+    # Another thread holding the GIL can keep the grader from looking before the deadline.
+    cells = {"quick": "def quick():\n    return 7\n"}
+    with Sandbox(list(cells.items()), "", Limits(call_seconds=0.5), isolation=level) as box:
+        box.start()
+        write = Sandbox._write_all
+
+        def write_then_stall(self, *args):
+            write(self, *args)
+            time.sleep(1.5)
+
+        monkeypatch.setattr(Sandbox, "_write_all", write_then_stall)
+        assert box.call("quick") == 7

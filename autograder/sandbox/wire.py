@@ -11,7 +11,8 @@ copy in the sandbox.
 Tagged values inside the header: ``{"$nd": i, "dtype": "<f8", "shape": [2, 3]}`` is the
 i-th array (``"scalar": true`` marks a numpy scalar such as ``np.float32(2.5)``, sent as its
 0-d array), ``{"$tuple": [...]}`` a tuple, ``{"$dict": {...}}`` a dict with string keys,
-``{"$float": "nan"}`` a non-finite float. Plain JSON values stand for themselves.
+``{"$float": "nan"}`` a non-finite float, ``{"$opaque": "a value of type set"}`` what the
+worker held that is not plain data. Plain JSON values stand for themselves.
 
 The grader reads messages from code it does not trust, so decoding is bounded before
 anything is built: the header's size, the arrays' total size, nesting depth, each array
@@ -22,6 +23,7 @@ import json
 import math
 import re
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,31 +44,48 @@ class WireError(Exception):
     """A message that breaks the format: too large, malformed, or of a forbidden type."""
 
 
-def encode(value, arrays: list) -> object:
+@dataclass(frozen=True)
+class Opaque:
+    """What the grader receives for a value the worker held that is not plain data (a
+    dtype or a set stored in a config, an object): its description only. A trace that
+    carries one is still compared on the quantities that matter."""
+
+    described: str
+
+    def __repr__(self) -> str:
+        return f"<{self.described}>"
+
+
+def encode(value, arrays: list, opaque: bool = False) -> object:
+    """The header form of ``value``; its arrays appended to ``arrays``. A value that is not
+    plain data raises WireError, or with ``opaque`` (the worker's replies) travels as its
+    description."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else {"$float": repr(float(value))}
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.dtype.kind in ARRAY_KINDS:
         return _encode_array(value, arrays)
     if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
         return {**_encode_array(np.asarray(value), arrays), "scalar": True}
     if isinstance(value, tuple):
-        return {"$tuple": [encode(v, arrays) for v in value]}
+        return {"$tuple": [encode(v, arrays, opaque) for v in value]}
     if isinstance(value, list):
-        return [encode(v, arrays) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise WireError("a dict with keys that are not strings cannot be sent")
-        return {"$dict": {k: encode(v, arrays) for k, v in value.items()}}
-    raise WireError(f"a value of type {type(value).__name__} cannot be sent")
+        return [encode(v, arrays, opaque) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$dict": {k: encode(v, arrays, opaque) for k, v in value.items()}}
+    described = (f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray) else
+                 "a dict with keys that are not strings" if isinstance(value, dict) else
+                 f"a value of type {type(value).__name__}")
+    if opaque:
+        return {"$opaque": described}
+    raise WireError(f"{described} cannot be sent" + ("; use numbers"
+                                                     if isinstance(value, np.ndarray) else ""))
 
 
 def _encode_array(value: np.ndarray, arrays: list) -> dict:
-    if value.dtype.kind not in ARRAY_KINDS:
-        raise WireError(f"an array of dtype {value.dtype} cannot be sent; use numbers")
     # np.array, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
     plain = np.array(value.view(np.ndarray), dtype=value.dtype.newbyteorder("<"), order="C")
     arrays.append(plain.tobytes())
@@ -110,6 +129,8 @@ def decode(value, arrays: list, depth: int = 0, used: set | None = None):
         return {clean_text(k): decode(v, arrays, depth + 1, used) for k, v in body.items()}
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
+    if tag == "$opaque" and isinstance(body, str):
+        return Opaque(clean_text(body[:200]))
     raise WireError(f"malformed tagged value {tag!r}")
 
 
@@ -136,9 +157,9 @@ def load_array(tag: dict, arrays: list, used: set):
     return array[()] if scalar else array
 
 
-def pack(body) -> bytes:
+def pack(body, opaque: bool = False) -> bytes:
     arrays: list[bytes] = []
-    encoded = encode(body, arrays)
+    encoded = encode(body, arrays, opaque)
     if sum(map(len, arrays)) > MAX_ARRAY_BYTES:
         raise WireError(f"arrays larger than {MAX_ARRAY_BYTES // 2**20} MiB cannot be sent")
     header = json.dumps({"body": encoded, "arrays": [len(a) for a in arrays]},

@@ -83,7 +83,9 @@ def serve(inp, out) -> None:
         except BaseException as exc:  # noqa: B036 - sys.exit() inside a call is an answer too
             body = error_reply(exc)
         try:
-            message = wire.pack(body)
+            # what is not plain data travels as its description: the grader compares the
+            # quantities it needs, and a config may hold anything else
+            message = wire.pack(body, opaque=True)
         except Exception as exc:  # an unsendable result, or one that breaks the encoder
             message = wire.pack({"error": {"type": "UnsendableResult",
                                            "message": checks.safe_text(exc, 2000)}})
