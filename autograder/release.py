@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from .course import RELEASE, ROOT, SOLUTIONS, SOURCE, put_python_tools_on_path
-from .kit.checks import VISIBLE_CASES, to_json
+from .kit.checks import VISIBLE_CASES, ReleasedCells, to_json
 from .reference import expected_traces, mistake_traces
 from .suites import SUITES
 
@@ -44,8 +44,12 @@ def visible_cases_document(assignment: str) -> dict:
                   "mistakes": mistakes.get((spec.name, "visible", i), [])}
                  for i, case in enumerate(group.cases)]
         functions[spec.name] = {"hints": spec.hints, "cases": cases}
+    source = json.loads((SOURCE / assignment / suite.notebook).read_text(encoding="utf-8"))
+    # the cells the learner is given, so the self-check can load the ones they add
+    released = ReleasedCells.of([source]).to_json()
     return to_json({"assignment": assignment, "notebook": suite.notebook,
-                    "prelude": suite.prelude, "functions": functions})
+                    "prelude": suite.prelude, "released_cells": released,
+                    "functions": functions})
 
 
 def write_visible_cases(assignment: str) -> Path:

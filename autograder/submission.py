@@ -12,20 +12,18 @@ cell taken (magics, shell escapes) becomes ``pass`` (without_ipython).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
 import stat
 import subprocess
 import sys
-from collections.abc import Container
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import RELEASE, SOURCE
-from .kit.checks import answer_cells, cell_source
+from .kit.checks import ReleasedCells, added_cells, answer_cells, cell_source, without_ipython
 from .suites import SUITES
 
 MAX_NOTEBOOK_BYTES = 100 * 2**20  # as nbgrader's own max_file_size
@@ -269,155 +267,15 @@ def _load_json(path: Path, submission: Submission) -> dict | None:
     return nb
 
 
-# Cell magics whose body is Python that IPython runs; any other (%%bash, %%html, ...) is not.
-_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
-
-
-class _StatementStarts:
-    """Whether the next line of Python code begins a statement, as lines are fed in: it does
-    unless a bracket, a string or a backslash continuation is still open."""
-
-    def __init__(self) -> None:
-        self.depth = 0          # brackets open
-        self.quote = ""         # the delimiter of the string open
-        self.continued = False  # the last line ended in a backslash
-
-    def at_start(self) -> bool:
-        return not (self.depth or self.quote or self.continued)
-
-    def feed(self, line: str) -> None:
-        line = line[:-1] if line.endswith("\r") else line
-        i, self.continued, escaped_end = 0, False, False
-        while i < len(line):
-            char = line[i]
-            if self.quote:
-                if char == "\\":
-                    escaped_end = i == len(line) - 1
-                    i += 2
-                    continue
-                if line.startswith(self.quote, i):
-                    i, self.quote = i + len(self.quote), ""
-                    continue
-            elif char == "#":
-                break
-            elif char in "'\"":
-                self.quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else char
-                i += len(self.quote)
-                continue
-            elif char in "([{":
-                self.depth += 1
-            elif char in ")]}":
-                self.depth = max(0, self.depth - 1)
-            elif char == "\\" and i == len(line) - 1:
-                self.continued = True
-            i += 1
-        if len(self.quote) == 1 and not escaped_end:
-            self.quote = ""  # a one-line string ends with its line (else a SyntaxError anyway)
-
-
-def _as_pass(line: str) -> str:
-    """``pass`` at the line's indentation, the line itself kept in a comment."""
-    code = line.lstrip(" \t")
-    indent = line[:len(line) - len(code)]
-    return f"{indent}pass  # IPython, not run by the grader: {code.rstrip()}"
-
-
-def without_ipython(source: str) -> str:
-    """The cell's code as plain Python: each statement that is IPython syntax, a line whose
-    first non-blank character is ``%`` (a magic) or ``!`` (a shell escape), becomes ``pass``
-    at the same indentation; a cell magic whose body is not Python (``%%bash``) becomes
-    ``pass`` and comments. Lines inside brackets or strings are left alone (``% b`` there is
-    Python's modulo), so valid Python comes back unchanged."""
-    lines = source.split("\n")
-    magic = re.match(r"%%(\w*)", lines[0])
-    if magic and magic.group(1) not in _PYTHON_CELL_MAGICS:
-        # a comment keeps any indentation valid, whatever language the body is in
-        return "\n".join([_as_pass(lines[0])] + ["# " + line for line in lines[1:]])
-    statements, python, in_magic = _StatementStarts(), [], False
-    for line in lines:
-        if in_magic:  # IPython goes on with a magic whose line ends in a backslash
-            python.append("# " + line)
-        elif statements.at_start() and line.lstrip(" \t")[:1] in ("%", "!"):
-            python.append(_as_pass(line))
-        else:
-            statements.feed(line)
-            python.append(line)
-            continue
-        in_magic = line.rstrip("\r").endswith("\\")
-    return "\n".join(python)
-
-
-@dataclass(frozen=True)
-class ReleasedCells:
-    """The cells the learner was given: every cell id, the code of every code cell (whitespace
-    stripped), and a digest that changes when either does."""
-    ids: frozenset[str]
-    code: frozenset[str]
-    digest: str
-
-    def has(self, cell: dict) -> bool:
-        """Whether the learner was given this cell: by its id, else by its code."""
-        cell_id = cell.get("id")
-        if isinstance(cell_id, str) and cell_id in self.ids:
-            return True
-        return cell_source(cell).strip() in self.code
-
-
 @functools.cache
 def released_cells(assignment: str) -> ReleasedCells:
     """The cells of ``assignment``'s released notebook and of its source notebook, read once
     per process. Both have the same cell ids; a Gradescope package holds only the source."""
     notebook = SUITES[assignment].notebook
-    ids, code = set(), set()
-    for path in (RELEASE / assignment / notebook, SOURCE / assignment / notebook):
-        if path.is_file():
-            for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
-                if isinstance(cell.get("id"), str):
-                    ids.add(cell["id"])
-                if cell.get("cell_type") == "code":
-                    code.add(cell_source(cell).strip())
-    digest = hashlib.sha256(json.dumps([sorted(ids), sorted(code)]).encode()).hexdigest()
-    return ReleasedCells(frozenset(ids), frozenset(code), digest)
+    return ReleasedCells.of([json.loads(path.read_text(encoding="utf-8"))
+                             for path in (RELEASE / assignment / notebook,
+                                          SOURCE / assignment / notebook) if path.is_file()])
 
-
-def _nbgrader(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbgrader if isinstance(nbgrader, dict) else {}
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _added_label(number: int, after: int, answer: str | None) -> str:
-    """Where a learner finds the cell: its place among all cells, and among the code cells
-    below the nearest answer cell above it."""
-    where = f"after answer cell '{answer}'" if answer else "from the top"
-    return f"added code cell {number} (the {_ordinal(after)} code cell {where})"
-
-
-def added_cells(cells: list, release: ReleasedCells,
-                taken: Container[int] = ()) -> list[tuple[str, str]]:
-    """(label, source) of every code cell the learner added, in notebook order: a code cell
-    that is no nbgrader answer or test cell and that the release does not have. Empty cells
-    are left out, and so are cells already graded as answers (``taken``: their ``id()``)."""
-    added, answer, after = [], None, 0
-    for number, cell in enumerate(cells, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        nbgrader = _nbgrader(cell)
-        if nbgrader.get("solution") and nbgrader.get("grade_id"):
-            answer, after = str(nbgrader["grade_id"]), 0
-            continue
-        after += 1
-        source = cell_source(cell)
-        if (nbgrader.get("solution") or nbgrader.get("grade") or not source.strip()
-                or id(cell) in taken or release.has(cell)):
-            continue
-        added.append((_added_label(number, after, answer), without_ipython(source)))
-    return added
 
 
 def read_submission(path: Path, functions: list[str],

@@ -124,3 +124,22 @@ def test_notebook_test_cells_agree_with_pytest_on_every_example(tmp_path, exampl
     assert failing_cells == {f"test_{f}_visible" for f in failed_functions(run.stdout)}
     if student == "ada":
         assert not failing_cells and run.returncode == 0
+
+
+def test_a_helper_in_a_cell_the_learner_added_works_in_pytest_as_in_jupyter(tmp_path):
+    """The same cells load as in the grader: the learner's own cells, then the answers."""
+    solved = solution_sources("optimizers")
+    adam = solved["adam"].replace("def adam(", "def _adam(") + \
+        "\ndef adam(w, dw, config=None):\n    return adam_helper(w, dw, config)\n"
+    folder = released_folder(tmp_path, "optimizers", {**solved, "adam": adam})
+    notebook = folder / SUITES["optimizers"].notebook
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    at = next(i for i, c in enumerate(nb["cells"])
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "adam")
+    nb["cells"].insert(at + 1, {"cell_type": "code", "id": "my-helper", "metadata": {},
+                                "execution_count": None, "outputs": [],
+                                "source": "%matplotlib inline\ndef adam_helper(w, dw, config):\n"
+                                          "    return _adam(w, dw, config)\n"})
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+    run = learner_pytest(folder)
+    assert run.returncode == 0, run.stdout[-3000:]

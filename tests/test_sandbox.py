@@ -207,26 +207,28 @@ def test_the_memory_of_the_whole_sandbox_is_capped_children_included():
 import os, time
 def hog():
     children = []
-    for _ in range(6):
+    for _ in range(8):
         pid = os.fork()
         if pid == 0:
-            block = bytearray(200 * 2**20)   # each child alone is under its own limit
-            for i in range(0, len(block), 4096):
-                block[i] = 1
-            time.sleep(0.5)
-            os._exit(0)
+            try:
+                block = bytearray(150 * 2**20)   # each child alone is under its own limit
+                for i in range(0, len(block), 4096):
+                    block[i] = 1
+                time.sleep(0.5)
+            finally:
+                os._exit(0)
         children.append(pid)
     return sum(os.waitpid(pid, 0)[1] == 0 for pid in children)
 """
-    limits = Limits(call_seconds=30.0, memory_bytes=300 * 2**20)
+    limits = Limits(call_seconds=30.0, memory_bytes=400 * 2**20)
     with Sandbox([("hog", hog)], "", limits, isolation="bubblewrap") as box:
         box.start()
         try:
             finished = box.call("hog")
         except SandboxFailure as exc:
             assert "memory" in str(exc) or "killed" in str(exc)
-        else:  # 6 x 200 MiB > the sandbox's cap: the kernel ended some of them
-            assert finished < 6
+        else:  # 8 x 150 MiB > the sandbox's cap: the kernel ended some of them
+            assert finished < 8
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -303,3 +305,26 @@ def test_a_reply_that_came_in_time_counts_though_the_grader_looked_late(level, m
 
         monkeypatch.setattr(Sandbox, "_write_all", write_then_stall)
         assert box.call("quick") == 7
+
+
+@pytest.mark.skipif("bubblewrap" not in LEVELS, reason="bubblewrap is not installed")
+def test_under_bubblewrap_no_user_namespace_can_be_made():
+    from autograder.sandbox import seccomp
+
+    if seccomp.program() is None:
+        pytest.skip("libseccomp is not installed")
+    probe = """
+import ctypes, os, subprocess
+def probe():
+    libc = ctypes.CDLL(None, use_errno=True)
+    unshared = libc.unshare(0x10000000)  # CLONE_NEWUSER
+    tool = subprocess.run(["/usr/bin/unshare", "-Ur", "true"], capture_output=True)
+    forked = subprocess.run(["/bin/sh", "-c", "echo child"], capture_output=True, text=True)
+    return unshared, ctypes.get_errno(), tool.returncode, forked.stdout
+"""
+    with sandbox({"probe": probe}, "bubblewrap") as box:
+        box.start()
+        unshared, error, tool, forked = box.call("probe")
+    assert (unshared, error) == (-1, 1)  # EPERM
+    assert tool != 0
+    assert forked == "child\n"  # processes are still made as usual

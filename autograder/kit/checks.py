@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import copy
 import errno
+import hashlib
 import json
+import re
 import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Container, Mapping
 
 import numpy as np
 
@@ -490,6 +492,167 @@ def answer_cells(nb: dict) -> list[tuple[str, str]]:
         if isinstance(nbgrader, dict) and nbgrader.get("solution") and nbgrader.get("grade_id"):
             cells.append((str(nbgrader["grade_id"]), cell_source(cell)))
     return cells
+
+
+# ---------------------------------------------------------------------------------------
+# The learner's cells as the grader and the self-check load them: IPython lines made plain
+# Python, and the code cells the learner added to the release (helpers the answers call).
+
+# Cell magics whose body is Python that IPython runs; any other (%%bash, %%html, ...) is not.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+class _StatementStarts:
+    """Whether the next line of Python code begins a statement, as lines are fed in: it does
+    unless a bracket, a string or a backslash continuation is still open."""
+
+    def __init__(self) -> None:
+        self.depth = 0          # brackets open
+        self.quote = ""         # the delimiter of the string open
+        self.continued = False  # the last line ended in a backslash
+
+    def at_start(self) -> bool:
+        return not (self.depth or self.quote or self.continued)
+
+    def feed(self, line: str) -> None:
+        line = line[:-1] if line.endswith("\r") else line
+        i, self.continued, escaped_end = 0, False, False
+        while i < len(line):
+            char = line[i]
+            if self.quote:
+                if char == "\\":
+                    escaped_end = i == len(line) - 1
+                    i += 2
+                    continue
+                if line.startswith(self.quote, i):
+                    i, self.quote = i + len(self.quote), ""
+                    continue
+            elif char == "#":
+                break
+            elif char in "'\"":
+                self.quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else char
+                i += len(self.quote)
+                continue
+            elif char in "([{":
+                self.depth += 1
+            elif char in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif char == "\\" and i == len(line) - 1:
+                self.continued = True
+            i += 1
+        if len(self.quote) == 1 and not escaped_end:
+            self.quote = ""  # a one-line string ends with its line (else a SyntaxError anyway)
+
+
+def _as_pass(line: str) -> str:
+    """``pass`` at the line's indentation, the line itself kept in a comment."""
+    code = line.lstrip(" \t")
+    indent = line[:len(line) - len(code)]
+    return f"{indent}pass  # IPython, not run by the grader: {code.rstrip()}"
+
+
+def without_ipython(source: str) -> str:
+    """The cell's code as plain Python: each statement that is IPython syntax, a line whose
+    first non-blank character is ``%`` (a magic) or ``!`` (a shell escape), becomes ``pass``
+    at the same indentation; a cell magic whose body is not Python (``%%bash``) becomes
+    ``pass`` and comments. Lines inside brackets or strings are left alone (``% b`` there is
+    Python's modulo), so valid Python comes back unchanged."""
+    lines = source.split("\n")
+    magic = re.match(r"%%(\w*)", lines[0])
+    if magic and magic.group(1) not in _PYTHON_CELL_MAGICS:
+        # a comment keeps any indentation valid, whatever language the body is in
+        return "\n".join([_as_pass(lines[0])] + ["# " + line for line in lines[1:]])
+    statements, python, in_magic = _StatementStarts(), [], False
+    for line in lines:
+        if in_magic:  # IPython goes on with a magic whose line ends in a backslash
+            python.append("# " + line)
+        elif statements.at_start() and line.lstrip(" \t")[:1] in ("%", "!"):
+            python.append(_as_pass(line))
+        else:
+            statements.feed(line)
+            python.append(line)
+            continue
+        in_magic = line.rstrip("\r").endswith("\\")
+    return "\n".join(python)
+
+
+def code_digest(source: str) -> str:
+    """A short digest of a cell's code, whitespace around it ignored."""
+    return hashlib.sha256(source.strip().encode("utf-8", "replace")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class ReleasedCells:
+    """The cells the learner was given: every cell id and the digest of every code cell's
+    code. The grader reads them from the release; the learner's copy is in visible_cases.json."""
+    ids: frozenset[str]
+    code: frozenset[str]
+
+    @classmethod
+    def of(cls, notebooks: list[dict]) -> "ReleasedCells":
+        cells = [c for nb in notebooks for c in nb.get("cells", []) if isinstance(c, dict)]
+        return cls(frozenset(c["id"] for c in cells if isinstance(c.get("id"), str)),
+                   frozenset(code_digest(cell_source(c)) for c in cells
+                             if c.get("cell_type") == "code"))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ReleasedCells":
+        return cls(frozenset(data.get("ids", ())), frozenset(data.get("code", ())))
+
+    def to_json(self) -> dict:
+        return {"ids": sorted(self.ids), "code": sorted(self.code)}
+
+    @property
+    def digest(self) -> str:
+        """Changes when the release's cells do."""
+        return hashlib.sha256(json.dumps(self.to_json()).encode()).hexdigest()
+
+    def has(self, cell: dict) -> bool:
+        """Whether the learner was given this cell: by its id, else by its code."""
+        cell_id = cell.get("id")
+        if isinstance(cell_id, str) and cell_id in self.ids:
+            return True
+        return code_digest(cell_source(cell)) in self.code
+
+
+def _nbgrader(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _added_label(number: int, after: int, answer: str | None) -> str:
+    """Where a learner finds the cell: its place among all cells, and among the code cells
+    below the nearest answer cell above it."""
+    where = f"after answer cell '{answer}'" if answer else "from the top"
+    return f"added code cell {number} (the {_ordinal(after)} code cell {where})"
+
+
+def added_cells(cells: list, release: ReleasedCells,
+                taken: Container[int] = ()) -> list[tuple[str, str]]:
+    """(label, source) of every code cell the learner added, in notebook order: a code cell
+    that is no nbgrader answer or test cell and that the release does not have. Empty cells
+    are left out, and so are cells already graded as answers (``taken``: their ``id()``)."""
+    added, answer, after = [], None, 0
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        nbgrader = _nbgrader(cell)
+        if nbgrader.get("solution") and nbgrader.get("grade_id"):
+            answer, after = str(nbgrader["grade_id"]), 0
+            continue
+        after += 1
+        source = cell_source(cell)
+        if (nbgrader.get("solution") or nbgrader.get("grade") or not source.strip()
+                or id(cell) in taken or release.has(cell)):
+            continue
+        added.append((_added_label(number, after, answer), without_ipython(source)))
+    return added
 
 
 def load_visible(folder: Path = HERE) -> dict:

@@ -9,7 +9,8 @@ Isolation comes in two levels, and the level in force is reported with every res
   namespace, with no capabilities: so no host-wide setting under ``/proc/sys`` is writable
   from it, and no other sandbox's processes are its own. (In a user namespace, root inside
   would be the host's root to every file owned by root.) Started by anyone else, bubblewrap
-  makes a user namespace as usual and the worker runs as that user.
+  makes a user namespace as usual and the worker runs as that user. A seccomp filter
+  (seccomp.py) keeps it from making user namespaces of its own.
 * ``rlimits``: where ``bwrap`` is missing, the worker is a plain child process in its own
   session, started from an empty scratch folder with a scrubbed environment.
 
@@ -27,7 +28,6 @@ feedback, so printing can neither stall a request nor cost marks.
 """
 from __future__ import annotations
 
-import errno
 import os
 import pwd
 import random
@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import wire
+from . import seccomp, wire
 from .cgroup import SandboxCgroup
 
 HERE = Path(__file__).resolve().parent
@@ -137,7 +137,8 @@ def _sandbox_uid() -> int:
             return uid
 
 
-def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None) -> list[str]:
+def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None,
+                   seccomp_fd: int | None = None) -> list[str]:
     # Mount order matters: a tmpfs laid over a path hides the binds made beneath it, and
     # the read-only remounts come last.
     command = ["bwrap", "--ro-bind", "/usr", "/usr"]
@@ -159,6 +160,8 @@ def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None) 
                 "--die-with-parent", "--new-session", "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
     for key, value in _worker_env().items():
         command += ["--setenv", key, value]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     if uid is None:
         return command + ["--unshare-all", "--cap-drop", "ALL", python, "-I",
                           f"{WORKER_DIR}/worker.py"]
@@ -292,8 +295,11 @@ class Sandbox:
         from_worker_r, from_worker_w = os.pipe()
         output_r, output_w = os.pipe()
         limits = self.limits
+        passed = [to_worker_r, from_worker_w]
         if self.isolation == "bubblewrap":
-            command = _bwrap_command(self._scratch, sys.executable, limits, self._uid)
+            filter_fd = seccomp.readable_fd()
+            passed += [] if filter_fd is None else [filter_fd]
+            command = _bwrap_command(self._scratch, sys.executable, limits, self._uid, filter_fd)
             env = {}
         else:
             command = [os.path.realpath(sys.executable), "-I", str(self._scratch / "worker.py")]
@@ -305,10 +311,9 @@ class Sandbox:
         try:
             self._proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                cwd=self._scratch, env=env, pass_fds=(to_worker_r, from_worker_w),
-                start_new_session=True)
+                cwd=self._scratch, env=env, pass_fds=passed, start_new_session=True)
         finally:
-            for fd in (to_worker_r, from_worker_w, output_w):
+            for fd in passed + [output_w]:
                 os.close(fd)
         for fd in (to_worker_w, from_worker_r, output_r):
             os.set_blocking(fd, False)  # every wait on the worker goes through a deadline

@@ -14,7 +14,8 @@ import pytest
 HERE = Path(__file__).absolute().parent  # not resolve(): the folder it was copied or linked into
 sys.path.insert(0, str(HERE))
 
-from checks import answer_cells, cell_filename, explain, load_visible, visible_checks  # noqa: E402
+from checks import (ReleasedCells, added_cells, answer_cells, cell_filename,  # noqa: E402
+                    explain, load_visible, visible_checks, without_ipython)
 
 VISIBLE = load_visible(HERE)
 NOTEBOOK = HERE / VISIBLE["notebook"]
@@ -22,19 +23,22 @@ NOTEBOOK = HERE / VISIBLE["notebook"]
 
 @pytest.fixture(scope="module")
 def learner_code():
-    """(namespace, errors): every answer cell executed after the notebook's imports."""
+    """(namespace, errors): the code cells you added (your helpers), then every answer cell,
+    executed after the notebook's imports, as the grader loads them."""
     try:
         nb = nbformat.read(NOTEBOOK, as_version=4)
     except Exception as exc:
         pytest.fail(f"cannot read {NOTEBOOK.name}: {exc}", pytrace=False)
     namespace, errors = {"__name__": "learner"}, {}
     exec(VISIBLE["prelude"], namespace)
-    for grade_id, source in answer_cells(nb):
+    added = added_cells(nb["cells"], ReleasedCells.from_json(VISIBLE.get("released_cells", {})))
+    answers = [(grade_id, without_ipython(source)) for grade_id, source in answer_cells(nb)]
+    for label, source in added + answers:
         try:
-            exec(compile(source, cell_filename(grade_id), "exec"), namespace)
-            errors.pop(grade_id, None)
+            exec(compile(source, cell_filename(label), "exec"), namespace)
+            errors.pop(label, None)
         except Exception as exc:
-            errors[grade_id] = f"{type(exc).__name__}: {exc}"
+            errors[label] = f"{type(exc).__name__}: {exc}"
     return namespace, errors
 
 
@@ -49,4 +53,6 @@ def test_visible_cases(name, learner_code):
                     pytrace=False)
     checks = visible_checks(name, namespace[name], HERE, namespace)
     if not all(c.passed for c in checks):
-        pytest.fail(explain(checks), pytrace=False)
+        notes = [f"\n{label} did not run (cells you added load before the answer cells): "
+                 f"{error}" for label, error in errors.items() if label.startswith("added ")]
+        pytest.fail(explain(checks) + "".join(notes), pytrace=False)
