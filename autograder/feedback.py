@@ -18,6 +18,7 @@ import html
 import io
 import json
 import math
+import threading
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
@@ -212,11 +213,17 @@ def plot(picture: dict):
     return figure
 
 
+# Pages are drawn in the grading threads, and matplotlib is not thread-safe: its mathtext
+# parser (the axis labels' $w_1$) failed now and then when two pictures were drawn at once.
+_MATPLOTLIB = threading.Lock()
+
+
 def draw(picture: dict) -> str | None:
     """A data URI of the picture of one failed case, or None when there is nothing to draw.
     May raise on odd data: the page says so then (see _picture)."""
-    figure = plot(picture)
-    return _png(figure) if figure is not None else None
+    with _MATPLOTLIB:
+        figure = plot(picture)
+        return _png(figure) if figure is not None else None
 
 
 def _e(text, limit: int = MAX_TEXT_CHARS) -> str:

@@ -12,13 +12,19 @@ import re
 from pathlib import Path
 from typing import Callable
 
-import nbformat
+import numpy as np
 
 from .course import SOURCE
 from .kit.checks import (CallFailed, answer_cells, compare_traces, numerical_bn_backward,
                          run_case, to_json)
 from .suite import Suite
 from .suites import SUITES
+
+
+def read_notebook(path: Path) -> dict:
+    """One of the course's own notebooks (format 4, written by nbformat): plain JSON, read
+    without nbformat's schema validation, which costs more than the grading it precedes."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
@@ -28,14 +34,14 @@ def solution_sources(assignment: str) -> dict[str, str]:
     """The reference's answer cells as a learner would write them: markers removed."""
     path = SOURCE / assignment / SUITES[assignment].notebook
     return {grade_id: SOLUTION_MARKERS.sub("", source)
-            for grade_id, source in answer_cells(nbformat.read(path, as_version=4))}
+            for grade_id, source in answer_cells(read_notebook(path))}
 
 
 @functools.cache
 def reference_functions(assignment: str) -> dict[str, Callable]:
     suite = SUITES[assignment]
     path = SOURCE / assignment / suite.notebook
-    cells = dict(answer_cells(nbformat.read(path, as_version=4)))
+    cells = dict(answer_cells(read_notebook(path)))
     namespace: dict = {"__name__": f"reference_{assignment}"}
     exec(suite.prelude, namespace)
     for spec in suite.functions:
@@ -93,6 +99,25 @@ def _expected(reference: dict[str, Callable], name: str, case: dict) -> list[dic
     return run_case(reference[name], case, reference)
 
 
+def _digest_value(digest, value) -> None:
+    """Feed a case's data to ``digest``: arrays by their bytes (a JSON text of the large
+    timed batch would take half a second), the rest by its JSON."""
+    if isinstance(value, np.ndarray):
+        digest.update(f"<{value.dtype.str}{value.shape}>".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            digest.update(json.dumps(key).encode())
+            _digest_value(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            _digest_value(digest, item)
+        digest.update(b"]")
+    else:
+        digest.update(json.dumps(to_json(value)).encode())
+
+
 @functools.cache
 def suite_fingerprint(assignment: str) -> str:
     """Changes when the cases, the reference or the checks change: then results are stale."""
@@ -100,10 +125,9 @@ def suite_fingerprint(assignment: str) -> str:
     digest = hashlib.sha256()
     for spec in suite.functions:
         for group in spec.groups:
-            digest.update(json.dumps(to_json([group.id, group.points, list(group.cases)]),
-                                     sort_keys=True).encode())
+            _digest_value(digest, [group.id, group.points, list(group.cases)])
     path = SOURCE / assignment / suite.notebook
-    for grade_id, source in answer_cells(nbformat.read(path, as_version=4)):
+    for grade_id, source in answer_cells(read_notebook(path)):
         digest.update(f"{grade_id}\0{source}".encode())
     digest.update((Path(__file__).parent / "kit" / "checks.py").read_bytes())
     return digest.hexdigest()

@@ -22,13 +22,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    out = tmp_path_factory.mktemp("feedback")
-    db = f"sqlite:///{out / 'gradebook.db'}"
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(EXAMPLES), "--out",
-                          str(out / "out"), "--db", db], capture_output=True, text=True, timeout=600)
+def graded(graded_examples):
+    run, out, db = graded_examples
     assert run.returncode == 0, run.stderr
-    return out / "out", db
+    return out, db
 
 
 def page(out, student, assignment) -> str:
@@ -41,7 +38,7 @@ def test_every_learner_and_assignment_has_a_page_and_the_index_links_them(graded
     for student in ("ada", "ben", "cy", "dee", "eve"):
         for assignment in SUITES:
             assert (out / student / assignment / "feedback.html").is_file()
-            assert f"href='{student}/{assignment}/feedback.html'" in index
+            assert f"href='./{student}/{assignment}/feedback.html'" in index
 
 
 def test_pages_show_diagnosis_and_pictures_and_no_hidden_test_code(graded):
@@ -224,7 +221,7 @@ def test_the_feedback_command_survives_any_recorded_results(tmp_path):
         assert "This feedback page could not be made" in text[student], student
     index = (out / "index.html").read_text(encoding="utf-8")
     for student in students:
-        assert f"href='{student}/optimizers/feedback.html'" in index
+        assert f"href='./{student}/optimizers/feedback.html'" in index
     assert index.count("results unreadable") == 3
 
 

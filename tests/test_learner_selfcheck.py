@@ -21,7 +21,7 @@ from autograder.suites import SUITES
 
 from .helpers import ROOT
 
-LEARNER_PACKAGES = {"numpy", "matplotlib", "pytest", "nbformat", "checks"}
+LEARNER_PACKAGES = {"numpy", "matplotlib", "pytest", "checks"}
 
 
 def released_folder(tmp_path: Path, assignment: str, answers: dict[str, str]) -> Path:

@@ -1,8 +1,8 @@
 """Checks shared by the learner's self-check, the notebook's test cells and the grader.
 
-This module needs only the standard library, numpy and (for reading notebooks) nbformat:
-it is copied into every released assignment folder, and the grader imports the same file,
-so a verdict printed in the notebook is the verdict the grader gives on the same case.
+This module needs only the standard library and numpy: it is copied into every released
+assignment folder, and the grader imports the same file, so a verdict printed in the
+notebook is the verdict the grader gives on the same case.
 
 A *case* is plain data: a dict naming the function under test, its ``kind`` (how the
 function is driven), the inputs, a description in words and, once filled in from the
