@@ -24,3 +24,21 @@ def write_submission(root: Path, student: str, assignment: str, notebook: str, n
     return path
 
 
+
+
+def assert_feedback_redraws_the_same_pages(out: Path, scratch: Path) -> None:
+    """`python -m autograder feedback` on a copy of ``out`` without its pages draws them again,
+    byte for byte."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = scratch / "copy"
+    shutil.copytree(out, copy)
+    for page in copy.glob("*/*/feedback.html"):
+        page.unlink()
+    run = subprocess.run([sys.executable, "-m", "autograder", "feedback", str(copy)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for page in out.glob("*/*/feedback.html"):
+        assert (copy / page.relative_to(out)).read_bytes() == page.read_bytes()

@@ -15,7 +15,7 @@ import pytest
 
 from autograder.suites import SUITES
 
-from .helpers import ROOT
+from .helpers import ROOT, assert_feedback_redraws_the_same_pages
 
 EXAMPLES = ROOT / "examples" / "submitted"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -66,15 +66,7 @@ def test_learner_text_is_escaped(tmp_path, graded):
 
 def test_the_feedback_command_rebuilds_the_same_pages(graded, tmp_path):
     out, _ = graded
-    copy = tmp_path / "copy"
-    shutil.copytree(out, copy)
-    for path in copy.glob("*/*/feedback.html"):
-        path.unlink()
-    run = subprocess.run([sys.executable, "-m", "autograder", "feedback", str(copy)],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    for path in out.glob("*/*/feedback.html"):
-        assert (copy / path.relative_to(out)).read_text() == path.read_text()
+    assert_feedback_redraws_the_same_pages(out, tmp_path)
 
 
 def test_export_writes_one_row_per_learner_and_assignment_one_column_per_function(graded, tmp_path):

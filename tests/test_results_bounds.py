@@ -6,9 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 
@@ -26,7 +23,8 @@ from autograder.results import (MAX_FAILURES_KEPT, MAX_PAGE_BYTES, MAX_RESULTS_B
                                 SubmissionResult, clean_text, results_text)
 from autograder.suites import SUITES
 
-from .helpers import solution_notebook, write_submission
+from .helpers import (assert_feedback_redraws_the_same_pages, solution_notebook,
+                      write_submission)
 
 SUITE = SUITES["optimizers"]
 FLOOD = 8 * 2**20  # characters of one forged failure text
@@ -202,15 +200,7 @@ def test_pages_are_drawn_in_the_worker_threads(graded):
 
 def test_the_feedback_command_redraws_the_same_bounded_pages(graded, tmp_path):
     _, out, _, _, _ = graded
-    copy = tmp_path / "copy"
-    shutil.copytree(out, copy)
-    for page in copy.glob("*/*/feedback.html"):
-        page.unlink()
-    run = subprocess.run([sys.executable, "-m", "autograder", "feedback", str(copy)],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    for page in out.glob("*/*/feedback.html"):
-        assert (copy / page.relative_to(out)).read_bytes() == page.read_bytes()
+    assert_feedback_redraws_the_same_pages(out, tmp_path)
 
 
 def test_clean_text_keeps_text_valid_and_says_how_much_it_cut():
