@@ -328,3 +328,32 @@ def probe():
     assert (unshared, error) == (-1, 1)  # EPERM
     assert tool != 0
     assert forked == "child\n"  # processes are still made as usual
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_read_stuck_in_the_kernel_is_freed_by_ending_the_sandbox(level, monkeypatch):
+    # A learner's splice can hold the reply pipe's lock, and the grader's read then sleeps
+    # in the kernel whatever O_NONBLOCK says; here that read is simulated by one that
+    # returns only once the worker's processes are gone.
+    from autograder.sandbox import process
+
+    cells = {"stall": "import os, sys, time\ndef stall():\n"
+                      "    os.write(int(sys.argv[2]), b'\\0')\n    time.sleep(1000)\n"}
+    real_read = os.read
+    with Sandbox(list(cells.items()), "", Limits(call_seconds=1.0), isolation=level) as box:
+        box.start()
+        reply_pipe = box._pipes["from"]
+
+        def stuck_read(fd, n):
+            if fd == reply_pipe:
+                given_up = time.monotonic() + 10
+                while box._proc.poll() is None and time.monotonic() < given_up:
+                    time.sleep(0.01)
+                return b""
+            return real_read(fd, n)
+
+        monkeypatch.setattr(process.os, "read", stuck_read)
+        started = time.monotonic()
+        with pytest.raises(SandboxTimeout, match="took longer than 1 s"):
+            box.call("stall")
+        assert time.monotonic() - started < 1.0 + process.Watchdog.GRACE + 1.5

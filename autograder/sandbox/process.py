@@ -37,9 +37,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import seccomp, wire
 from .cgroup import SandboxCgroup
@@ -222,6 +224,51 @@ class Output:
                 f"{head}\n[... {cut} bytes not shown ...]\n{tail}")
 
 
+class Watchdog:
+    """Calls ``fire`` when a request outlives its deadline by ``grace`` seconds.
+
+    The grader's own waits have deadlines, but a read or write of a pipe can block inside
+    the kernel whatever O_NONBLOCK says: a learner's process that splices from a socket into
+    its reply pipe holds the pipe's lock while it waits, and the grader's read then sleeps
+    uninterruptibly on that lock. Only ending the sandbox's processes frees it, so a thread
+    beside the grader's ends them."""
+
+    GRACE = 1.0
+
+    def __init__(self, fire: Callable[[], None]):
+        self._fire, self._due, self._closed = fire, None, False
+        self.fired = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="sandbox-watchdog", daemon=True)
+        self._thread.start()
+
+    def arm(self, deadline: float) -> None:
+        with self._cond:
+            self._due, self.fired = deadline + self.GRACE, False
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._due = None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._due is None:
+                    self._cond.wait()
+                elif time.monotonic() < self._due:
+                    self._cond.wait(self._due - time.monotonic())
+                else:
+                    self._due, self.fired = None, True
+                    self._fire()
+
+
 class Sandbox:
     """One learner's answer cells, loaded in a worker that is started again if it dies."""
 
@@ -254,6 +301,7 @@ class Sandbox:
         self._uid = _sandbox_uid() if self.isolation == "bubblewrap" and _runs_as_root() \
             else None
         self._cgroup = SandboxCgroup.create(limits.processes, limits.sandbox_memory)
+        self._watchdog = Watchdog(self._kill_processes)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -323,16 +371,25 @@ class Sandbox:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def end_worker(self) -> None:
-        """End the worker and everything it started; the next request starts a new one."""
-        if self._proc is not None:
+    def _kill_processes(self) -> None:
+        """SIGKILL the worker's process group and every process of its cgroup, without
+        waiting (the watchdog calls this while the grader's thread may be stuck)."""
+        proc = self._proc
+        if proc is not None:
             try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self._proc.wait()
         if self._cgroup is not None:
             self._cgroup.kill()  # detached processes too, where the process group missed them
+
+    def end_worker(self) -> None:
+        """End the worker and everything it started; the next request starts a new one."""
+        self._kill_processes()
+        if self._proc is not None:
+            self._proc.wait()
+            if self._cgroup is not None:
+                self._cgroup.kill()  # what was forked while the group was being killed
 
     def _discard_worker(self) -> None:
         if self._proc is not None:
@@ -344,6 +401,7 @@ class Sandbox:
             self._proc = None
 
     def close(self) -> None:
+        self._watchdog.close()
         self._discard_worker()
         if self._cgroup is not None:
             self._cgroup.remove()
@@ -422,11 +480,14 @@ class Sandbox:
         allowed = self.limits.call_seconds if seconds is None else \
             min(seconds, self.limits.call_seconds)
         deadline = min(time.monotonic() + allowed, self._deadline)
-        self._write_all(wire.pack(body), deadline, what, allowed)
+        self._watchdog.arm(deadline)
         try:
+            self._write_all(wire.pack(body), deadline, what, allowed)
             reply = wire.read_message(lambda n: self._read_exact(n, deadline, what, allowed))
         except wire.WireError as exc:
             self._fail(f"the worker broke the protocol during {what}: {_text(exc, 300)}")
+        finally:
+            self._watchdog.disarm()
         if not isinstance(reply, dict):
             self._fail(f"the worker sent a malformed reply to {what}")
         return reply
@@ -470,7 +531,7 @@ class Sandbox:
             except BlockingIOError:
                 continue
             except OSError:  # the worker is gone (EPIPE)
-                self._fail(self._death(what))
+                self._gone(deadline, what, allowed)
             view = view[sent:]
 
     def _read_exact(self, n: int, deadline: float, what: str, allowed: float) -> bytes:
@@ -482,10 +543,16 @@ class Sandbox:
             except BlockingIOError:
                 continue
             if not chunk:
-                self._fail(self._death(what))
+                self._gone(deadline, what, allowed)
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
+
+    def _gone(self, deadline: float, what: str, allowed: float):
+        """The worker closed its pipe: it died, or the watchdog ended it for running late."""
+        if self._watchdog.fired:
+            self._timed_out(deadline, what, allowed)
+        self._fail(self._death(what))
 
     def _drain_output(self) -> bool:
         """Read what the worker printed so far; False once its output is closed."""
