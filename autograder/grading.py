@@ -111,7 +111,10 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
                      limits: Limits = Limits(), isolation: str | None = None) -> SubmissionResult:
     started = time.perf_counter()
     names = [spec.name for spec in suite.functions]
-    submission = read_submission(notebook, names, suite.assignment)
+    submission = read_submission(notebook, names, suite.assignment, limits.submission_seconds)
+    # reading counts against the submission's time, as the sandbox's requests do
+    limits = replace(limits, submission_seconds=max(
+        0.0, limits.submission_seconds - (time.perf_counter() - started)))
     expected = expected_traces(suite.assignment)
     mistakes = mistake_traces(suite.assignment)
     # The learner's own code cells load first, so the helpers they define are there for

@@ -188,25 +188,51 @@ def text(value):
     if isinstance(value, list):
         return "".join(v for v in value if isinstance(v, str))
     return value if isinstance(value, str) else ""
+KEYS = ("grade", "solution", "locked", "task", "grade_id", "points")
 def cell(c):
+    kind = text(c.get("cell_type"))[:20]
+    if kind != "code":
+        return {"cell_type": kind}  # counted for the cells' numbers, nothing more is read
     meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
     nbgrader = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
     plain = (str, bool, int, float, type(None))
-    return {"cell_type": text(c.get("cell_type")), "id": c.get("id") if isinstance(c.get("id"), str) else None,
+    return {"cell_type": kind, "id": c.get("id") if isinstance(c.get("id"), str) else None,
             "source": text(c.get("source")),
-            "metadata": {"nbgrader": {k: v for k, v in nbgrader.items() if isinstance(v, plain)}}}
+            "metadata": {"nbgrader": {k: nbgrader[k] for k in KEYS
+                                      if k in nbgrader and isinstance(nbgrader[k], plain)}}}
 if isinstance(nb, dict) and isinstance(nb.get("cells"), list):
+    if len(nb["cells"]) > int(sys.argv[2]):
+        sys.stderr.write(str(len(nb["cells"])))
+        sys.exit(7)
     nb = {"cells": [cell(c) if isinstance(c, dict) else None for c in nb["cells"]]}
 else:
     nb = None  # not a notebook: no more is needed to say so
-sys.stdout.write(json.dumps(nb))
+out = json.dumps(nb)
+if len(out) > int(sys.argv[3]):
+    sys.exit(8)
+sys.stdout.write(out)
 """
+MAX_ADDED_CELLS = 100  # each loads in its own request: helpers, not a second notebook
+MAX_CELLS = 5000  # Jupyter slows to a crawl long before; a notebook of more is not a notebook
+MAX_PARSED_BYTES = 32 * 2**20  # the code of a notebook's cells, outputs left out
 
 
-def parse_notebook(raw: bytes):
+def parse_notebook(raw: bytes, seconds: float = PARSER_SECONDS):
     """The notebook's JSON, parsed so that no file can exhaust the grader's memory or hold
-    up its other threads; Refused (its message to follow the file's name) if it is not
-    UTF-8 JSON."""
+    up its other threads for long (``seconds`` at most); Refused (its message to follow the
+    file's name) if it is not UTF-8 JSON or has more than MAX_CELLS cells."""
+    nb = _parse(raw, seconds)
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise Refused(_too_many_cells(len(cells)))
+    return nb
+
+
+def _too_many_cells(count: int) -> str:
+    return f"has {count} cells, over the limit of {MAX_CELLS}: not a notebook Jupyter wrote"
+
+
+def _parse(raw: bytes, seconds: float):
     if len(raw) <= IN_PROCESS_JSON_BYTES:
         try:
             return json.loads(raw.decode("utf-8"))
@@ -218,11 +244,11 @@ def parse_notebook(raw: bytes):
             raise Refused(_NESTED) from None
     try:
         run = subprocess.run([sys.executable, "-I", "-S", "-c", _PARSER,
-                              str(PARSER_MEMORY_BYTES)], input=raw,
-                             capture_output=True, timeout=PARSER_SECONDS)
+                              str(PARSER_MEMORY_BYTES), str(MAX_CELLS), str(MAX_PARSED_BYTES)],
+                             input=raw, capture_output=True, timeout=max(seconds, 1.0))
     except subprocess.TimeoutExpired:
         raise Refused(f"is not a notebook Jupyter could open: reading its JSON took over "
-                      f"{PARSER_SECONDS:g} s") from None
+                      f"{max(seconds, 1.0):g} s") from None
     if run.returncode == 3:
         line, column, message = json.loads(run.stderr)
         raise Refused(_invalid_json(line, column, message))
@@ -230,9 +256,16 @@ def parse_notebook(raw: bytes):
         raise Refused(_NESTED)
     if run.returncode == 6:
         raise Refused(_not_utf8(int(run.stderr)))
-    if run.returncode != 0:
+    if run.returncode == 7:
+        raise Refused(_too_many_cells(int(run.stderr)))
+    if run.returncode == 8:
+        raise Refused(f"holds more than {MAX_PARSED_BYTES / 2**20:g} MiB of code: not a "
+                      f"notebook Jupyter wrote")
+    if run.returncode == 5 or run.returncode < 0:  # MemoryError, or ended by the cap
         raise Refused(f"is not a notebook Jupyter could open: its JSON needs more than "
                       f"{PARSER_MEMORY_BYTES / 2**30:g} GiB of memory to read")
+    if run.returncode != 0:  # a bug of the reader's, not the learner's: the batch goes on
+        raise RuntimeError(f"the notebook reader failed: {run.stderr[-500:]!r}")
     return json.loads(run.stdout)
 
 
@@ -247,14 +280,14 @@ def _invalid_json(line: int, column: int, message: str) -> str:
     return f"is not a notebook: invalid JSON at line {line}, column {column} ({message})"
 
 
-def _load_json(path: Path, submission: Submission) -> dict | None:
+def _load_json(path: Path, submission: Submission, seconds: float) -> dict | None:
     try:
         raw = read_submitted_file(path)
     except Refused as exc:
         submission.problems.append(str(exc))
         return None
     try:
-        nb = parse_notebook(raw)
+        nb = parse_notebook(raw, seconds)
     except Refused as exc:
         submission.problems.append(f"{path.name} {exc}")
         return None
@@ -278,16 +311,17 @@ def released_cells(assignment: str) -> ReleasedCells:
 
 
 
-def read_submission(path: Path, functions: list[str],
-                    assignment: str | None = None) -> Submission:
+def read_submission(path: Path, functions: list[str], assignment: str | None = None,
+                    seconds: float = PARSER_SECONDS) -> Submission:
     """The answer cells for ``functions``: by nbgrader grade_id, else by a ``def`` line; and,
-    given the ``assignment``, the code cells the learner added to its release.
+    given the ``assignment``, the code cells the learner added to its release (the first
+    MAX_ADDED_CELLS). Reading takes ``seconds`` at most.
 
     Duplicated answer cells are all kept, in notebook order, so the last definition wins
     as it does when the notebook runs top to bottom.
     """
     submission = Submission(path)
-    nb = _load_json(path, submission)
+    nb = _load_json(path, submission, seconds)
     if nb is None:
         return submission
     code_cells = [c for c in nb["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
@@ -312,5 +346,9 @@ def read_submission(path: Path, functions: list[str],
         submission.cells += [(name, without_ipython(source)) for source in sources]
     submission.cells.sort(key=lambda item: functions.index(item[0]))
     if assignment is not None:
-        submission.added = added_cells(nb["cells"], released_cells(assignment), taken)
+        added = added_cells(nb["cells"], released_cells(assignment), taken)
+        if len(added) > MAX_ADDED_CELLS:
+            submission.problems.append(f"the notebook has {len(added)} code cells of your own; "
+                                       f"only the first {MAX_ADDED_CELLS} were loaded")
+        submission.added = added[:MAX_ADDED_CELLS]
     return submission

@@ -68,6 +68,13 @@ def test_run_autograder_grades_a_submission_into_results_json(package):
     assert {t["visibility"] for t in results["tests"] if "visible" in t["name"]} == {"visible"}
     assert results["score"] == sum(t["score"] for t in results["tests"]) == 30
     assert all(0 <= t["score"] <= t["max_score"] for t in results["tests"])
+    # what is shown at once tells nothing of the hidden groups, nor the other way round
+    outputs = {t["name"]: t["output"] for t in results["tests"]}
+    for spec in SUITES["optimizers"].functions:
+        shown, later = outputs[f"{spec.name} (visible checks)"], outputs[f"{spec.name} (hidden checks)"]
+        for group in spec.groups:
+            assert (group.summary in shown, group.summary in later) == \
+                (not group.hidden, group.hidden), (spec.name, group.summary)
 
 
 def test_run_autograder_gives_full_marks_to_a_correct_notebook(package):

@@ -308,26 +308,36 @@ def test_a_reply_that_came_in_time_counts_though_the_grader_looked_late(level, m
 
 
 @pytest.mark.skipif("bubblewrap" not in LEVELS, reason="bubblewrap is not installed")
-def test_under_bubblewrap_no_user_namespace_can_be_made():
+def test_under_bubblewrap_no_user_namespace_can_be_made_and_no_pipe_held_by_splice():
     from autograder.sandbox import seccomp
 
     if seccomp.program() is None:
         pytest.skip("libseccomp is not installed")
     probe = """
-import ctypes, os, subprocess
+import ctypes, os, shutil, socket, subprocess
 def probe():
     libc = ctypes.CDLL(None, use_errno=True)
     unshared = libc.unshare(0x10000000)  # CLONE_NEWUSER
     tool = subprocess.run(["/usr/bin/unshare", "-Ur", "true"], capture_output=True)
     forked = subprocess.run(["/bin/sh", "-c", "echo child"], capture_output=True, text=True)
-    return unshared, ctypes.get_errno(), tool.returncode, forked.stdout
+    a, b = socket.socketpair()
+    read_end, write_end = os.pipe()
+    try:
+        os.splice(a.fileno(), write_end, 1, flags=os.SPLICE_F_NONBLOCK)
+        spliced = "allowed"
+    except OSError as exc:
+        spliced = exc.errno
+    shutil.copyfile("/worker/wire.py", "copy.py")  # falls back from sendfile to plain copying
+    return unshared, ctypes.get_errno(), tool.returncode, forked.stdout, spliced, \
+        os.path.getsize("copy.py")
 """
     with sandbox({"probe": probe}, "bubblewrap") as box:
         box.start()
-        unshared, error, tool, forked = box.call("probe")
+        unshared, error, tool, forked, spliced, copied = box.call("probe")
     assert (unshared, error) == (-1, 1)  # EPERM
     assert tool != 0
-    assert forked == "child\n"  # processes are still made as usual
+    assert spliced == 1  # EPERM: no moving data into a pipe inside the kernel
+    assert forked == "child\n" and copied > 0  # processes and copies are made as usual
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -357,3 +367,32 @@ def test_a_read_stuck_in_the_kernel_is_freed_by_ending_the_sandbox(level, monkey
         with pytest.raises(SandboxTimeout, match="took longer than 1 s"):
             box.call("stall")
         assert time.monotonic() - started < 1.0 + process.Watchdog.GRACE + 1.5
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_stuck_output_pipe_cannot_hold_the_grader_after_a_bad_reply(level, monkeypatch):
+    # The reply is malformed (checked after the request), and reading what the learner
+    # printed would wait for as long as its processes live: they are ended first.
+    from autograder.sandbox import process
+
+    cells = {"f": "import checks\nprint('x', flush=True)\n"
+                  "checks.run_case = lambda fn, case, functions=None: 5\ndef f(x):\n    return x\n"}
+    case = {"function": "f", "kind": "call", "args": [1], "outputs": ["y"], "description": "d"}
+    real_read = os.read
+    with Sandbox(list(cells.items()), "", Limits(call_seconds=1.0, submission_seconds=30.0),
+                 isolation=level) as box:
+        box.start()
+        output_pipe = box._pipes["output"]
+
+        def stuck_read(fd, n):
+            if fd == output_pipe:
+                given_up = time.monotonic() + 10
+                while box._proc.poll() is None and time.monotonic() < given_up:
+                    time.sleep(0.01)
+            return real_read(fd, n)
+
+        monkeypatch.setattr(process.os, "read", stuck_read)
+        started = time.monotonic()
+        with pytest.raises(SandboxFailure, match="malformed trace"):
+            box.run_case("f", case)
+        assert time.monotonic() - started < 3.0

@@ -248,3 +248,66 @@ def test_valid_python_is_left_unchanged():
                     assert without_ipython(cell_source(cell)) == cell_source(cell), path
     tricky = "s = '''\n%s\n!'''\nt = 'a\\\n%d'\nif (a\n    != b):\n    x = 1 \\\n        % 2\n"
     assert without_ipython(tricky) == tricky
+
+
+# -- notebooks built to cost the grader memory or time ------------------------------------
+
+def test_a_notebook_of_countless_cells_is_refused_without_costing_the_grader_memory():
+    import tracemalloc
+
+    from autograder.submission import MAX_CELLS, parse_notebook
+
+    small = json.dumps({"cells": [{}] * (MAX_CELLS + 1)}).encode()  # parsed in the grader
+    large = json.dumps({"cells": [{}] * 2_500_000}).encode()  # 10 MB: parsed in a child
+    for raw in (small, large):
+        tracemalloc.start()
+        with pytest.raises(Refused, match=f"over the limit of {MAX_CELLS}"):
+            parse_notebook(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 20 * len(small) + 3 * len(raw)  # no 30-fold expansion of the large one
+
+
+def test_the_child_hands_back_code_cells_only_and_bounded_metadata():
+    from autograder.submission import parse_notebook
+
+    nb = solution_notebook("optimizers", SUITE.notebook)
+    nb["cells"][0]["metadata"]["junk"] = "x" * 3 * 2**20  # over the in-process size
+    parsed = parse_notebook(json.dumps(nb).encode())
+    assert len(parsed["cells"]) == len(nb["cells"])
+    for theirs, ours in zip(nb["cells"], parsed["cells"]):
+        assert ours["cell_type"] == theirs["cell_type"]
+        if theirs["cell_type"] == "code":
+            assert ours["source"] == cell_source(theirs)
+        else:
+            assert set(ours) == {"cell_type"}
+    assert dict(answer_cells(parsed)) == dict(answer_cells(nb))
+
+
+def test_labels_of_added_cells_stay_short_and_only_so_many_are_loaded(tmp_path):
+    from autograder.submission import MAX_ADDED_CELLS
+
+    nb = solution_notebook("optimizers", SUITE.notebook)
+    at = position(nb, "adam")
+    nb["cells"][at]["metadata"]["nbgrader"]["grade_id"] = "adam" + "x" * 2**20
+    nb["cells"][at + 1:at + 1] = [code_cell(f"h{i} = {i}\n", f"mine-{i}")
+                                  for i in range(MAX_ADDED_CELLS + 20)]
+    path = write_submission(tmp_path, "eve", "optimizers", SUITE.notebook, nb)
+    submission = read_submission(path, [spec.name for spec in SUITE.functions], "optimizers")
+    assert len(submission.added) == MAX_ADDED_CELLS
+    assert max(len(label) for label, _ in submission.added) < 120
+    assert any(f"only the first {MAX_ADDED_CELLS}" in p for p in submission.problems)
+
+
+def test_reading_the_notebook_counts_against_the_submissions_time(tmp_path):
+    import time
+
+    from autograder.grading import grade_submission
+
+    nb = solution_notebook("optimizers", SUITE.notebook)
+    bomb = json.dumps(dict(nb, junk=[[{}]] * (60 * 2**20 // 6)), separators=(",", ":"))
+    path = write_submission(tmp_path, "eve", "optimizers", SUITE.notebook, bomb)
+    started = time.monotonic()
+    result = grade_submission(SUITE, "eve", path, Limits(submission_seconds=1.0))
+    assert time.monotonic() - started < 5
+    assert result.score == 0 and "took over 1 s" in result.output()

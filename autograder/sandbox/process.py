@@ -225,7 +225,8 @@ class Output:
 
 
 class Watchdog:
-    """Calls ``fire`` when a request outlives its deadline by ``grace`` seconds.
+    """Calls ``fire`` when the deadline it is armed with has passed by ``GRACE`` seconds:
+    a request's, and between requests the submission's.
 
     The grader's own waits have deadlines, but a read or write of a pipe can block inside
     the kernel whatever O_NONBLOCK says: a learner's process that splices from a socket into
@@ -246,10 +247,6 @@ class Watchdog:
         with self._cond:
             self._due, self.fired = deadline + self.GRACE, False
             self._cond.notify()
-
-    def disarm(self) -> None:
-        with self._cond:
-            self._due = None
 
     def close(self) -> None:
         with self._cond:
@@ -302,6 +299,7 @@ class Sandbox:
             else None
         self._cgroup = SandboxCgroup.create(limits.processes, limits.sandbox_memory)
         self._watchdog = Watchdog(self._kill_processes)
+        self._watchdog.arm(self._deadline)  # a backstop between requests too
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -468,9 +466,11 @@ class Sandbox:
         return reply["trace"]
 
     def _fail(self, reason: str, kind: type[SandboxFailure] = SandboxFailure):
+        # ended first: a learner's process can hold its output pipe's lock, and a read of it
+        # would then wait for as long as that process lives
+        self.end_worker()
         self._drain_output()
         output = self.output.last()
-        self.end_worker()
         raise kind(reason + (f"; its last output: {output}" if output else ""))
 
     def _request(self, body, what: str, seconds: float | None = None) -> dict:
@@ -487,7 +487,7 @@ class Sandbox:
         except wire.WireError as exc:
             self._fail(f"the worker broke the protocol during {what}: {_text(exc, 300)}")
         finally:
-            self._watchdog.disarm()
+            self._watchdog.arm(self._deadline)
         if not isinstance(reply, dict):
             self._fail(f"the worker sent a malformed reply to {what}")
         return reply

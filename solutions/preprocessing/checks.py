@@ -629,7 +629,7 @@ def _ordinal(n: int) -> str:
 def _added_label(number: int, after: int, answer: str | None) -> str:
     """Where a learner finds the cell: its place among all cells, and among the code cells
     below the nearest answer cell above it."""
-    where = f"after answer cell '{answer}'" if answer else "from the top"
+    where = f"after answer cell '{answer[:40]}'" if answer else "from the top"  # a learner's id
     return f"added code cell {number} (the {_ordinal(after)} code cell {where})"
 
 
