@@ -86,12 +86,13 @@ class GradebookWriter:
             warnings.simplefilter("ignore", SAWarning)
             gb.update_or_create_submission(suite.assignment, result.student)
         try:
+            # all of the notebook's grades in one query, not one query per test cell
+            grades = {grade.name: grade for grade in gb.find_submission_notebook(
+                notebook, suite.assignment, result.student).grades}
             for function in result.functions:
                 for group in function.groups:
-                    grade = gb.find_grade(group.grade_id, notebook, suite.assignment,
-                                          result.student)
-                    grade.auto_score = group.score
-                    grade.needs_manual_grade = False
+                    grades[group.grade_id].auto_score = group.score
+                    grades[group.grade_id].needs_manual_grade = False
             gb.db.commit()
         except Exception:
             gb.db.rollback()

@@ -348,7 +348,8 @@ def _all_close(actual: list[dict], expected: list[dict], tol: float) -> bool:
             return False
         if not all(map(_numeric, got)) or not all(map(_numeric, want)):
             return False
-        if len({np.shape(v) for v in got + want}) != 1:
+        # shape of an array or () of a number: np.shape would cost more than the comparison
+        if len({getattr(v, "shape", ()) for v in got + want}) != 1:
             return False
         got_a, want_a = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
         if not (np.all(np.isfinite(got_a)) and np.all(np.isfinite(want_a))):

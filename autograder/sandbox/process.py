@@ -498,7 +498,8 @@ class Sandbox:
         """Until the pipe to or from the worker is ready for ``event``, draining the
         learner's output meanwhile; past the deadline the worker is ended."""
         pipe = self._pipes["to" if event == selectors.EVENT_WRITE else "from"]
-        with selectors.DefaultSelector() as selector:
+        # poll(2), not epoll: a wait watches two pipes, and epoll's setup costs more than that
+        with selectors.PollSelector() as selector:
             selector.register(pipe, event)
             if self._output_open:
                 selector.register(self._pipes["output"], selectors.EVENT_READ)
