@@ -396,3 +396,16 @@ def test_a_stuck_output_pipe_cannot_hold_the_grader_after_a_bad_reply(level, mon
         with pytest.raises(SandboxFailure, match="malformed trace"):
             box.run_case("f", case)
         assert time.monotonic() - started < 3.0
+
+
+def test_the_writable_folders_are_mounted_before_a_runtime_that_lives_beneath_them(monkeypatch):
+    # A clone under /tmp has its venv there: a tmpfs laid over /tmp afterwards would hide it.
+    from autograder.sandbox import process
+
+    monkeypatch.setattr(process, "_python_roots", lambda: ["/tmp/clone/.venv", "/usr/local"])
+    command = process._bwrap_command(Path("/tmp/learner-1-x"), "/tmp/clone/.venv/bin/python",
+                                     Limits(), uid=None)
+    tmpfs = [i for i, word in enumerate(command) if word == "--tmpfs"]
+    binds = [i for i, word in enumerate(command) if word == "--ro-bind"
+             and command[i + 2].startswith(("/tmp", "/sandbox"))]
+    assert binds and max(i for i in tmpfs if command[i + 1] in ("/tmp", "/sandbox")) < min(binds)

@@ -141,9 +141,13 @@ def _sandbox_uid() -> int:
 
 def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None,
                    seccomp_fd: int | None = None) -> list[str]:
-    # Mount order matters: a tmpfs laid over a path hides the binds made beneath it, and
-    # the read-only remounts come last.
-    command = ["bwrap", "--ro-bind", "/usr", "/usr"]
+    # Mount order matters: a tmpfs laid over a path hides the binds made beneath it (the
+    # runtime may live under /tmp), so the writable folders come first, the read-only
+    # remounts last.
+    command = ["bwrap"]
+    for folder, size in ((SANDBOX_DIR, limits.scratch_bytes), ("/tmp", limits.scratch_bytes)):
+        command += ["--perms", "1777", "--size", str(size), "--tmpfs", folder]
+    command += ["--ro-bind", "/usr", "/usr"]
     for link in ("lib", "lib64", "bin"):
         if os.path.islink(f"/{link}"):
             command += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
@@ -154,10 +158,8 @@ def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None,
     command += ["--dir", WORKER_DIR]
     for name in WORKER_FILES:
         command += ["--ro-bind", str(scratch / name), f"{WORKER_DIR}/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev"]
-    for folder, size in ((SANDBOX_DIR, limits.scratch_bytes), ("/tmp", limits.scratch_bytes),
-                         ("/dev/shm", limits.shm_bytes)):
-        command += ["--perms", "1777", "--size", str(size), "--tmpfs", folder]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(limits.shm_bytes), "--tmpfs", "/dev/shm"]
     command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIR,
                 "--die-with-parent", "--new-session", "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
     for key, value in _worker_env().items():
