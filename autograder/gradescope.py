@@ -25,7 +25,7 @@ from .suites import SUITES
 SETUP = """#!/usr/bin/env bash
 set -euo pipefail
 apt-get update
-apt-get install -y python3 python3-pip python3-venv bubblewrap
+apt-get install -y python3 python3-pip python3-venv bubblewrap util-linux libseccomp2
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install "numpy>=1.24" "nbformat>=5.9"
 """
