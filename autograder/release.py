@@ -25,7 +25,7 @@ import nbformat
 
 from .course import RELEASE, ROOT, SOLUTIONS, SOURCE, put_python_tools_on_path
 from .kit.checks import VISIBLE_CASES, ReleasedCells, to_json
-from .reference import expected_traces, mistake_traces
+from .reference import expected_traces, mistake_traces, read_notebook
 from .suites import SUITES
 
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?",
@@ -44,7 +44,7 @@ def visible_cases_document(assignment: str) -> dict:
                   "mistakes": mistakes.get((spec.name, "visible", i), [])}
                  for i, case in enumerate(group.cases)]
         functions[spec.name] = {"hints": spec.hints, "cases": cases}
-    source = json.loads((SOURCE / assignment / suite.notebook).read_text(encoding="utf-8"))
+    source = read_notebook(SOURCE / assignment / suite.notebook)
     # the cells the learner is given, so the self-check can load the ones they add
     released = ReleasedCells.of([source]).to_json()
     return to_json({"assignment": assignment, "notebook": suite.notebook,

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from .kit.checks import Check, distinct_failures, distinct_hints, safe_text
+from .kit.checks import Check, cut_text, distinct_failures, distinct_hints, safe_text
 
 MAX_FAILURES_SHOWN = 3  # in a function's output; results.json keeps up to MAX_FAILURES_KEPT
 
@@ -41,18 +41,10 @@ def clean_text(value, limit: int = MAX_TEXT_CHARS) -> str:
     becomes U+FFFD, a surrogate pair the character it stands for), no control characters
     but tab and newline, and at most ``limit`` characters, the rest cut with a marker
     saying how much."""
-    text = _cut(value if type(value) is str else safe_text(value, limit), limit)
+    # cut before cleaning: a flood is large
+    text = cut_text(value if type(value) is str else safe_text(value, limit), limit)
     text = text.replace("\r\n", "\n").encode("utf-16", "surrogatepass")
     return text.decode("utf-16", "replace").translate(_SAFE_CHARACTERS)
-
-
-def _cut(text: str, limit: int) -> str:
-    """``text``, or its start and a marker saying how much was cut, ``limit`` characters in
-    all (so that a cut text is not cut again). Cut before cleaning: a flood is large."""
-    if len(text) <= limit:
-        return text
-    keep = max(0, limit - len(f" [... {len(text)} characters cut]"))
-    return f"{text[:keep]} [... {len(text) - keep} characters cut]"
 
 
 def clean_data(value, limit: int = MAX_OUTPUT_CHARS):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .course import RELEASE, SOURCE
 from .kit.checks import ReleasedCells, added_cells, answer_cells, cell_source, without_ipython
+from .reference import read_notebook
 from .suites import SUITES
 
 MAX_NOTEBOOK_BYTES = 100 * 2**20  # as nbgrader's own max_file_size
@@ -305,7 +306,7 @@ def released_cells(assignment: str) -> ReleasedCells:
     """The cells of ``assignment``'s released notebook and of its source notebook, read once
     per process. Both have the same cell ids; a Gradescope package holds only the source."""
     notebook = SUITES[assignment].notebook
-    return ReleasedCells.of([json.loads(path.read_text(encoding="utf-8"))
+    return ReleasedCells.of([read_notebook(path)
                              for path in (RELEASE / assignment / notebook,
                                           SOURCE / assignment / notebook) if path.is_file()])
 

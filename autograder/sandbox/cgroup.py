@@ -11,6 +11,7 @@ worker's own resource limits are all there is.
 """
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import signal
@@ -19,7 +20,6 @@ import uuid
 from pathlib import Path
 
 PREFIX = "lecture7-sandbox-"
-_swept: list[bool] = []
 V1_ROOT = Path("/sys/fs/cgroup")  # holds one folder per controller
 V2_ROOT = Path("/sys/fs/cgroup")  # or is itself the unified hierarchy
 
@@ -40,12 +40,20 @@ def _roots() -> dict[str, Path]:
     return {}
 
 
-def sweep_stale(roots) -> None:
-    """Remove the cgroups of graders that were killed, and end what still runs in them."""
-    for root in set(roots):
+def owner_gone(name: str, prefix: str) -> bool:
+    """Whether the grader whose pid follows ``prefix`` in ``name`` ("<prefix><pid>-...")
+    has ended: what it left behind is stale."""
+    owner = name[len(prefix):].split("-")[0]
+    return owner.isdigit() and not Path(f"/proc/{owner}").exists()
+
+
+@functools.cache
+def sweep_stale(roots: frozenset[Path]) -> None:
+    """Remove the cgroups of graders that were killed, and end what still runs in them;
+    once per grader process."""
+    for root in roots:
         for path in root.glob(f"{PREFIX}*"):
-            owner = path.name[len(PREFIX):].split("-")[0]
-            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            if owner_gone(path.name, PREFIX):
                 SandboxCgroup([path]).remove()
 
 
@@ -70,9 +78,7 @@ class SandboxCgroup:
         roots = _roots()
         if not roots:
             return None
-        if not _swept:  # once per grader: what a killed grader left
-            sweep_stale(roots.values())
-            _swept.append(True)
+        sweep_stale(frozenset(roots.values()))
         name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         made = cls([])
         try:

@@ -28,6 +28,7 @@ feedback, so printing can neither stall a request nor cost marks.
 """
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import random
@@ -43,8 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..kit.checks import cut_text
 from . import seccomp, wire
-from .cgroup import SandboxCgroup
+from .cgroup import SandboxCgroup, owner_gone
 
 HERE = Path(__file__).resolve().parent
 # What the worker runs: itself, the wire format, and the checks learners also have.
@@ -113,9 +115,9 @@ def isolation_available() -> str:
 
 
 def _text(value, limit: int = MAX_TEXT) -> str:
-    """A text from the worker, cut to ``limit`` characters: replies may be forged."""
-    text = value if isinstance(value, str) else str(value)
-    return text if len(text) <= limit else f"{text[:limit]} [... {len(text) - limit} characters cut]"
+    """A text from the worker (plain data), cut to ``limit`` characters: replies may be
+    forged."""
+    return cut_text(value if isinstance(value, str) else str(value), limit)
 
 
 def _python_roots() -> list[str]:
@@ -186,11 +188,12 @@ def _worker_env() -> dict[str, str]:
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
 
 
-def sweep_stale_scratch(folder: Path | None = None) -> None:
-    """Remove the scratch folders of graders that were killed (named after their pid)."""
-    for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
-        owner = path.name[len(SCRATCH_PREFIX):].split("-")[0]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+@functools.cache
+def sweep_stale_scratch() -> None:
+    """Remove the scratch folders of graders that were killed (named after their pid);
+    once per grader process."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        if owner_gone(path.name, SCRATCH_PREFIX):
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -271,8 +274,6 @@ class Watchdog:
 class Sandbox:
     """One learner's answer cells, loaded in a worker that is started again if it dies."""
 
-    _swept = False  # stale scratch folders are removed once per grader process
-
     def __init__(self, cells: list[tuple[str, str]], prelude: str, limits: Limits = Limits(),
                  isolation: str | None = None, functions: list[str] | None = None):
         """``cells``: (label, source) in the order they load; ``functions``: the names
@@ -289,9 +290,7 @@ class Sandbox:
         self._proc: subprocess.Popen | None = None
         self._pipes: dict[str, int] = {}
         self._output_open = False
-        if not Sandbox._swept:
-            sweep_stale_scratch()
-            Sandbox._swept = True
+        sweep_stale_scratch()
         self._scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         os.chmod(self._scratch, 0o755)  # the worker's files are read by the sandbox's uid
         for name, path in WORKER_FILES.items():
@@ -594,4 +593,4 @@ class Sandbox:
 
 
 def _cell_name(label: str) -> str:
-    return label if label.startswith("added") else f"answer cell '{label}'"
+    return label if label.startswith("added ") else f"answer cell '{label}'"

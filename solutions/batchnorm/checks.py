@@ -69,6 +69,15 @@ def cell_filename(label: str) -> str:
     return f"<{label}>" if label.startswith("added ") else f"<answer cell {label}>"
 
 
+def cut_text(text: str, limit: int) -> str:
+    """``text``, or its start and a marker saying how much was cut, ``limit`` characters in
+    all (so that a cut text is not cut again)."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - len(f" [... {len(text)} characters cut]"))
+    return f"{text[:keep]} [... {len(text) - keep} characters cut]"
+
+
 def safe_text(value, limit: int) -> str:
     """str(value), cut to ``limit`` characters; a hostile __str__ cannot break a verdict."""
     try:
