@@ -525,3 +525,26 @@ def test_a_numerical_backward_pass_loses_the_timed_case_and_is_told_why(cheat, t
                           f"test_{name}_small": True}, function.output()
         assert "took longer than 2 s" in function.output()
         assert "differentiates the forward pass numerically" in function.output()
+
+
+def test_what_the_code_printed_is_held_back_with_the_hidden_details(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from autograder.feedback import feedback_page
+    from autograder.grading import grade_submission
+
+    nb = solution_notebook("optimizers", SUITE.notebook)
+    solved = dict(answer_cells(nb))["sgd_momentum"]
+    # printing its arguments shows a hidden case's inputs to whoever reads the output
+    nb = with_answer(nb, "sgd_momentum", wrapped(solved, "sgd_momentum", """
+print("ARGUMENTS", w.ravel()[:2].tolist(), config)
+return _solved(w, dw, config)
+"""))
+    path = write_submission(tmp_path, "printer", "optimizers", SUITE.notebook, nb)
+    data = grade_submission(SUITE, "printer", path, LIMITS).to_gradescope()
+    assert "ARGUMENTS" in data["extra_data"]["printed"]  # the organizer's results keep it
+    now = datetime.now(timezone.utc)
+    before = feedback_page(lambda: data, "printer", hidden_from=now + timedelta(days=1))
+    after = feedback_page(lambda: data, "printer", hidden_from=now - timedelta(days=1))
+    assert "ARGUMENTS" not in before and "What your code printed is shown from" in before
+    assert "ARGUMENTS" in after

@@ -6,18 +6,37 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder.sandbox import process as process_module
 from autograder.sandbox.process import (Limits, LearnerError, Sandbox, SandboxFailure,
                                         SandboxTimeout)
+from autograder.sandbox.template import ForkedWorker
 from autograder.course import ROOT
 
 LEVELS = ["rlimits"] + (["bubblewrap"] if shutil.which("bwrap") else [])
 FAST = Limits(call_seconds=2.0)
+
+
+@pytest.fixture(autouse=True, params=["cold", "warm"])
+def start(request):
+    """Every bubblewrap test runs twice: sandboxes started cold, and forked from the warm
+    template (inside warm_sandboxes), which must hold every guarantee the cold ones do."""
+    if request.param == "cold":
+        yield
+        return
+    level = getattr(request.node, "callspec", None) and request.node.callspec.params.get("level")
+    if level == "rlimits" or "bubblewrap" not in LEVELS:
+        pytest.skip("the warm template is for bubblewrap sandboxes only")
+    if "warm" in request.node.name.split("[")[0]:
+        pytest.skip("the test keeps the warm template itself")
+    with process_module.warm_sandboxes():
+        yield
 
 
 def sandbox(cells: dict[str, str], level: str) -> Sandbox:
@@ -409,3 +428,282 @@ def test_the_writable_folders_are_mounted_before_a_runtime_that_lives_beneath_th
     binds = [i for i, word in enumerate(command) if word == "--ro-bind"
              and command[i + 2].startswith(("/tmp", "/sandbox"))]
     assert binds and max(i for i in tmpfs if command[i + 1] in ("/tmp", "/sandbox")) < min(binds)
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return path.stat().st_uid
+    except OSError:  # a process that ended meanwhile
+        return None
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_warm_sandboxes_are_forked_fresh_and_see_nothing_of_one_another():
+    leave = """
+import checks, os, subprocess
+def leave():
+    for path in ("/tmp/left", "/sandbox/left", "/dev/shm/left"):
+        open(path, "w").write("secret")
+    checks.left = "secret"
+    subprocess.Popen(["/bin/sleep", "1000"], start_new_session=True)
+    return os.getuid()
+"""
+    look = """
+import checks, os
+def look():
+    return {"files": [p for p in ("/tmp/left", "/sandbox/left", "/dev/shm/left")
+                      if os.path.exists(p)],
+            "module": hasattr(checks, "left"), "uid": os.getuid(),
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}
+"""
+    with process_module.warm_sandboxes():
+        if process_module._Warm.template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        with sandbox({"leave": leave}, "bubblewrap") as first:
+            first.start()
+            assert isinstance(first._proc, ForkedWorker)  # the warm path is the one tested
+            first_uid = first.call("leave")
+            with sandbox({"look": look}, "bubblewrap") as beside:  # at the same time
+                beside.start()
+                seen_beside = beside.call("look")
+        # the detached process ended with its sandbox
+        assert [p for p in Path("/proc").iterdir() if p.name.isdigit()
+                and _owner(p) == first_uid] == []
+        with sandbox({"look": look}, "bubblewrap") as after:
+            after.start()
+            seen_after = after.call("look")
+        template = process_module._Warm.template
+        assert template is not None and template.alive()
+    for seen in (seen_beside, seen_after):
+        assert seen["files"] == [] and seen["module"] is False
+        assert seen["uid"] not in (0, first_uid)
+        # its pid namespace holds its first process and the worker only
+        assert seen["processes"] == [1, 2]
+    assert process_module._Warm.template is None and not template.alive()
+    assert not template.scratch.exists()
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+@pytest.mark.parametrize("warm", [True, False])
+def test_warm_and_cold_sandboxes_hold_the_same_restrictions(warm):
+    probe = """
+import os
+def probe():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    return {"caps": [int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd",
+                                                  "CapAmb")],
+            "no_new_privs": status["NoNewPrivs"].strip(), "seccomp": status["Seccomp"].strip(),
+            "uid": os.getuid(), "cwd": os.getcwd(), "home": os.environ.get("HOME"),
+            "mounts": sorted(line.split()[1] for line in open("/proc/self/mounts")
+                             if line.split()[1] in ("/sandbox", "/tmp", "/dev/shm", "/proc"))}
+"""
+    with process_module.warm_sandboxes(), \
+            Sandbox([("probe", probe)], "", FAST, isolation="bubblewrap", warm=warm) as box:
+        box.start()
+        assert isinstance(box._proc, ForkedWorker) == \
+            (warm and process_module._Warm.template is not None)
+        seen = box.call("probe")
+    from autograder.sandbox import seccomp
+
+    assert seen["caps"] == [0, 0, 0, 0, 0] and seen["no_new_privs"] == "1"
+    assert seen["seccomp"] == ("2" if seccomp.program() is not None else "0")
+    assert seen["uid"] != 0 and seen["cwd"] == seen["home"] == "/sandbox"
+    assert set(seen["mounts"]) == {"/sandbox", "/tmp", "/dev/shm", "/proc"}
+
+
+def call_case(x, seconds=None) -> dict:
+    case = {"function": "f", "kind": "call", "args": [x], "outputs": ["y"], "description": "d"}
+    return case if seconds is None else {**case, "seconds": seconds}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_cases_sent_together_are_each_timed_from_the_answer_before(level):
+    cells = {"f": "import time\ndef f(x):\n    time.sleep(0.4)\n    return x\n"}
+    with sandbox(cells, level) as box:
+        box.start()
+        started = time.monotonic()
+        outcomes = list(box.run_cases("f", [call_case(i, seconds=0.8) for i in range(5)]))
+    # 2 s in all, far over one case's 0.8 s: each case has its own time
+    assert time.monotonic() - started >= 2.0
+    assert [trace[0]["y"] for trace in outcomes] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_cases_sent_together_stop_at_a_timeout_or_a_crash_and_the_rest_can_be_asked_again(level):
+    cells = {"f": "import os, time\ndef f(x):\n    if x == 2:\n        time.sleep(5)\n"
+                  "    if x == 4:\n        os._exit(3)\n"
+                  "    if x == 1:\n        raise ValueError(x)\n    return x\n"}
+    cases = [call_case(0), call_case(1), call_case(2, seconds=0.5), call_case(3), call_case(4),
+             call_case(5)]
+    with sandbox(cells, level) as box:
+        box.start()
+        first = list(box.run_cases("f", cases))
+        kinds = [type(o).__name__ if isinstance(o, Exception) else "trace" for o in first]
+        assert kinds == ["trace", "CaseFailed", "SandboxTimeout"]
+        assert "ValueError" in str(first[1])
+        second = list(box.run_cases("f", cases[3:]))  # a new worker takes the cases left
+        kinds = [type(o).__name__ if isinstance(o, Exception) else "trace" for o in second]
+        assert kinds == ["trace", "SandboxFailure"]
+        assert second[0][0]["y"] == 3 and "status 3" in str(second[1])
+        assert box.run_case("f", cases[5])[0]["y"] == 5
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_cases_left_unread_end_the_worker_so_no_answer_is_read_out_of_turn(level):
+    cells = {"f": "def f(x):\n    return x\n", "g": "def g():\n    return 'g'\n"}
+    with sandbox(cells, level) as box:
+        box.start()
+        outcomes = box.run_cases("f", [call_case(i) for i in range(3)])
+        assert next(outcomes)[0]["y"] == 0
+        outcomes.close()
+        assert not box.alive()
+        assert box.call("g") == "g"
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_a_warm_submission_out_of_time_with_functions_left_ends_within_a_bound():
+    cells = [("f", "import time\ndef f():\n    time.sleep(5)\n"), ("g", "def g():\n    return 1\n"),
+             ("h", "def h():\n    return 2\n")]
+    limits = Limits(call_seconds=10.0, submission_seconds=2.0)
+    failures: list[str] = []
+
+    def grade() -> None:
+        with Sandbox(cells, "", limits, isolation="bubblewrap") as box:
+            box.start()
+            assert isinstance(box._proc, ForkedWorker)
+            for name in ("f", "g", "h", "g"):  # a restart for each function left
+                with pytest.raises(SandboxFailure) as failure:
+                    box.call(name)
+                failures.append(str(failure.value))
+
+    with process_module.warm_sandboxes():
+        if process_module._Warm.template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        started = time.monotonic()
+        grading = threading.Thread(target=grade, daemon=True)
+        grading.start()
+        grading.join(30)
+        assert not grading.is_alive(), "the grader waits on a sandbox out of time"
+    # 2 s of the submission's own, then no wait for any function left
+    assert time.monotonic() - started < 8
+    assert len(failures) == 4 and all("used up its 2 s" in f for f in failures)
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_a_warm_sandbox_is_in_its_cgroup_once_it_is_spawned():
+    from autograder.sandbox.cgroup import SandboxCgroup
+
+    with process_module.warm_sandboxes():
+        template = process_module._Warm.template
+        if template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        cgroup = SandboxCgroup.create(FAST.processes, FAST.sandbox_memory)
+        pipes = [os.pipe() for _ in range(3)]
+        try:
+            request = process_module.spawn_request(FAST, process_module._sandbox_uid())
+            worker = template.spawn((pipes[0][0], pipes[1][1], pipes[2][1]), request, cgroup)
+            # nothing waited for: ending the cgroup now must end the sandbox
+            assert cgroup.pids() != []
+        finally:
+            cgroup.remove()
+            for fd in (fd for pair in pipes for fd in pair):
+                os.close(fd)
+        assert worker.wait(5) != 0
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_warm_sandboxes_beside_one_another_see_none_of_each_others_ptys():
+    opener = """
+import os
+def opener():
+    global kept
+    kept = os.openpty()
+    os.chmod(os.ttyname(kept[1]), 0o666)
+    return sorted(os.listdir("/dev/pts"))
+"""
+    look = "import os\ndef look():\n    return sorted(os.listdir('/dev/pts'))\n"
+    with process_module.warm_sandboxes():
+        if process_module._Warm.template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        with sandbox({"opener": opener}, "bubblewrap") as first, \
+                sandbox({"look": look}, "bubblewrap") as beside:
+            first.start()
+            beside.start()
+            assert isinstance(beside._proc, ForkedWorker)
+            opened = first.call("opener")
+            seen = beside.call("look")
+    assert "0" in opened  # the pty was made, in the first sandbox's own instance
+    assert seen == ["ptmx"]
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_warm_and_cold_workers_see_the_same_environment_signals_and_network():
+    probe = """
+import ctypes, os, signal, socket
+def probe():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        with socket.create_connection(server.getsockname(), timeout=2):
+            loopback = True
+    return {"env": dict(os.environ), "loopback": loopback,
+            "dumpable": ctypes.CDLL(None).prctl(3, 0, 0, 0, 0),
+            "signals": {s.name: repr(signal.getsignal(s)) for s in signal.Signals
+                        if s.name not in ("SIGKILL", "SIGSTOP")}}
+"""
+    seen = {}
+    with process_module.warm_sandboxes():
+        if process_module._Warm.template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        for warm in (True, False):
+            with Sandbox([("probe", probe)], "", FAST, isolation="bubblewrap", warm=warm) as box:
+                box.start()
+                assert isinstance(box._proc, ForkedWorker) == warm
+                seen[warm] = box.call("probe")
+    assert seen[True] == seen[False]
+    assert seen[True]["loopback"] and seen[True]["dumpable"] == 1
+    assert "default_int_handler" in seen[True]["signals"]["SIGINT"]
+
+
+def _descendants(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def _memory(pid: int) -> bytes:
+    """What a process holds in its writable memory (read by root, from outside)."""
+    held = []
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if perms.startswith("rw"):
+                start, end = (int(x, 16) for x in span.split("-"))
+                try:
+                    mem.seek(start)
+                    held.append(mem.read(end - start))
+                except OSError:
+                    pass
+    return b"".join(held)
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_the_warm_template_keeps_nothing_of_the_sandboxes_it_made():
+    look = "import os\ndef uid():\n    return os.getuid()\n"
+    with process_module.warm_sandboxes():
+        template = process_module._Warm.template
+        if template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        uids = []
+        for _ in range(3):
+            with sandbox({"uid": look}, "bubblewrap") as box:
+                box.start()
+                assert isinstance(box._proc, ForkedWorker)
+                uids.append(box.call("uid"))
+        zygotes = [pid for pid in _descendants(template._proc.pid)  # not bubblewrap's
+                   if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] != b"bwrap"]
+        assert len(zygotes) == 1  # the template alone: no sandbox is left
+        held = _memory(zygotes[0])
+    assert b"numpy" in held  # its memory was read
+    assert [uid for uid in uids if str(uid).encode() in held] == []

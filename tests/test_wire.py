@@ -121,3 +121,63 @@ def test_what_is_not_plain_data_is_refused_or_travels_as_its_description():
     assert [back[k].described for k in ("dtype", "seen", "keys")] == [
         "a value of type Float32DType", "a value of type set",
         "a dict with keys that are not strings"]
+
+
+def test_a_trace_travels_as_columns_and_arrives_as_the_same_steps():
+    trace = [{"velocity": np.full(3, i, dtype=np.float32), "learning_rate": 1e-2, "t": i,
+              "scale": np.asarray(0.5 * i), "note": "kept", "next_w": np.arange(3.0) + i}
+             for i in range(60)]
+    arrays: list = []
+    header = wire.encode(wire.columns(trace), arrays)
+    assert len(arrays) == 3  # velocity, scale and next_w: one array each over the 60 steps
+    assert header["$columns"]["stacked"] == [True, False, False, True, False, True]
+    back = roundtrip(wire.columns(trace))
+    assert [list(step) for step in back] == [list(step) for step in trace]
+    for got, want in zip(back, trace):
+        for key, value in want.items():
+            assert type(got[key]) is type(value), key
+            if isinstance(value, np.ndarray):
+                assert got[key].dtype == value.dtype and got[key].shape == value.shape
+                assert np.array_equal(got[key], value)
+            else:
+                assert got[key] == value
+
+
+@pytest.mark.parametrize("trace", [
+    [{"w": np.zeros(2)}, {"v": np.zeros(2)}],          # steps with other quantities
+    [{"w": np.zeros(2)}, {"w": np.zeros(2), "v": 1}],
+    [{"w": np.zeros(2), "v": 1}, {"v": 1, "w": np.zeros(2)}],  # another order
+    [{1: np.zeros(2)}], [], "not a trace", [{"w": 1}, 5]])
+def test_what_is_not_a_trace_of_like_steps_travels_unchanged(trace):
+    assert wire.columns(trace) is trace
+
+
+def test_columns_of_unlike_arrays_travel_step_by_step():
+    trace = [{"w": np.zeros(2)}, {"w": np.zeros(3)}, {"w": np.zeros(3, dtype=np.int64)}]
+    arrays: list = []
+    assert wire.encode(wire.columns(trace), arrays)["$columns"]["stacked"] == [False]
+    assert [step["w"].shape for step in roundtrip(wire.columns(trace))] == [(2,), (3,), (3,)]
+
+
+def column_tag(steps=2, keys=("w",), stacked=(True,), values=None):
+    values = [{"$nd": 0, "dtype": "<f8", "shape": [2, 3]}] if values is None else values
+    return {"$columns": {"steps": steps, "keys": list(keys), "stacked": list(stacked),
+                         "values": values}}
+
+
+@pytest.mark.parametrize("tag, match", [
+    (column_tag(steps=3), "length is not the trace's steps"),
+    (column_tag(steps=0), "malformed trace columns"),
+    (column_tag(steps=True), "malformed trace columns"),
+    (column_tag(keys=("w", "w"), stacked=(True, True)), "malformed trace columns"),
+    (column_tag(stacked=(False,)), "malformed trace columns"),
+    (column_tag(stacked=(False,), values=[[1, 2, 3]]), "length is not the trace's steps"),
+    (column_tag(keys=("w", "v"), stacked=(True, True),
+                values=[{"$nd": 0, "dtype": "<f8", "shape": [2, 3]}] * 2), "referenced twice"),
+    (column_tag(steps=10**6, keys=("a", "b"), stacked=(False, False), values=[[], []]),
+     "quantities in all"),
+    (column_tag(steps=10**6, keys=(), stacked=(), values=[]), "quantities in all"),
+])
+def test_forged_trace_columns_are_refused_before_any_step_is_built(tag, match):
+    with pytest.raises(wire.WireError, match=match):
+        raw_message({"$tuple": [tag]}, [np.zeros((2, 3)).tobytes()])

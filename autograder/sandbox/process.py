@@ -14,6 +14,13 @@ Isolation comes in two levels, and the level in force is reported with every res
 * ``rlimits``: where ``bwrap`` is missing, the worker is a plain child process in its own
   session, started from an empty scratch folder with a scrubbed environment.
 
+Started by root with a cgroup at hand, bubblewrap's workers are forked warm from a template
+that imported numpy and the checks once (template.py, zygote.py): each in new mount, pid,
+network, IPC, UTS and cgroup namespaces of its own, with its own uid, fresh sized tmpfs
+folders, /proc and /dev/pts, its loopback up, no capabilities, no new privileges and the
+same seccomp filter, in its own cgroup; the worker then sees the environment, signal
+handlers and dumpable flag a cold one does. Elsewhere each worker starts cold, as above.
+
 Both levels cap memory, CPU time and file size with resource limits (set by the worker on
 itself before any learner code runs), and a timeout kills the whole process group: a
 worker is never abandoned while it runs. Where a cgroup can be made (root on Linux), it
@@ -22,12 +29,14 @@ and ends every process the learner's code started, detached ones included; under
 bubblewrap the pid namespace does that too.
 
 The grader never waits on the worker without a deadline: every write of a request and
-every read of a reply has one (the case's, and the submission's), and whatever the worker
-prints is drained while the grader waits, keeping the first and last lines for the
-feedback, so printing can neither stall a request nor cost marks.
+every read of a reply has one (the case's, and the submission's), and so has ending a
+worker; no worker is started once the submission's time is up. Whatever the worker prints
+is drained while the grader waits, keeping the first and last lines for the feedback, so
+printing can neither stall a request nor cost marks.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import pwd
@@ -42,16 +51,17 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..kit.checks import cut_text
 from . import seccomp, wire
 from .cgroup import SandboxCgroup, owner_gone
+from .template import SELF_CHECK_SECONDS, ForkedWorker, Template, answers, spawn_request
 
 HERE = Path(__file__).resolve().parent
 # What the worker runs: itself, the wire format, and the checks learners also have.
 WORKER_FILES = {"worker.py": HERE / "worker.py", "wire.py": HERE / "wire.py",
-                "checks.py": HERE.parent / "kit" / "checks.py"}
+                "checks.py": HERE.parent / "kit" / "checks.py", "zygote.py": HERE / "zygote.py"}
 SANDBOX_DIR = "/sandbox"
 WORKER_DIR = "/worker"
 SCRATCH_PREFIX = "learner-"
@@ -62,6 +72,7 @@ SETPRIV = "/usr/bin/setpriv"
 # What a submission's text fields may hold: the grader cuts what a forged reply sends.
 MAX_TEXT = 4000
 OUTPUT_KEPT = 4096  # bytes of the learner's printed output kept from its start and its end
+END_SECONDS = 10.0  # how long a worker is killed again and waited for before it is given up
 
 
 @dataclass(frozen=True)
@@ -141,8 +152,9 @@ def _sandbox_uid() -> int:
             return uid
 
 
-def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None,
-                   seccomp_fd: int | None = None) -> list[str]:
+def _bwrap_view(scratch: Path, limits: Limits) -> list[str]:
+    """bubblewrap's options for what the worker sees: the runtime read-only, the worker's
+    files, sized writable folders, and an environment of its own."""
     # Mount order matters: a tmpfs laid over a path hides the binds made beneath it (the
     # runtime may live under /tmp), so the writable folders come first, the read-only
     # remounts last.
@@ -166,6 +178,12 @@ def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None,
                 "--die-with-parent", "--new-session", "--clearenv", "--setenv", "HOME", SANDBOX_DIR]
     for key, value in _worker_env().items():
         command += ["--setenv", key, value]
+    return command
+
+
+def _bwrap_command(scratch: Path, python: str, limits: Limits, uid: int | None,
+                   seccomp_fd: int | None = None) -> list[str]:
+    command = _bwrap_view(scratch, limits)
     if seccomp_fd is not None:
         command += ["--seccomp", str(seccomp_fd)]
     if uid is None:
@@ -186,6 +204,128 @@ def _worker_env() -> dict[str, str]:
     # One BLAS thread per worker: the batch already runs one worker per core.
     return {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
+
+
+def cold_python_command(scratch: Path, code: str) -> list[str]:
+    """``python -c code`` as a cold bubblewrap sandbox runs its worker (the same view, uid and
+    restrictions), or plainly where bubblewrap is not available: the floor of grading speed."""
+    if isolation_available() != "bubblewrap":
+        return [sys.executable, "-I", "-c", code]
+    uid = _sandbox_uid() if _runs_as_root() else None
+    return _bwrap_command(scratch, sys.executable, Limits(), uid)[:-1] + ["-c", code]
+
+
+def _template_command(scratch: Path, python: str) -> list[str]:
+    """The warm template under bubblewrap: the worker's view, in its own pid, network, IPC
+    and UTS namespaces, root with only the capabilities that build a sandbox (zygote.py),
+    CAP_NET_ADMIN for the loopback of each sandbox's network namespace."""
+    command = _bwrap_view(scratch, Limits()) + [
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"]
+    for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_NET_ADMIN"):
+        command += ["--cap-add", cap]
+    return command + [python, "-I", f"{WORKER_DIR}/zygote.py"]
+
+
+def new_scratch() -> Path:
+    """A folder holding a copy of the worker's files, readable by the sandbox's uid."""
+    sweep_stale_scratch()
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    os.chmod(scratch, 0o755)
+    for name, path in WORKER_FILES.items():
+        shutil.copyfile(path, scratch / name)
+        os.chmod(scratch / name, 0o644)
+    return scratch
+
+
+class _Warm:
+    """The grader's one template, shared by the sandboxes and batches that use it, and ended
+    when the last of them is done: a grader leaves no process behind between batches."""
+
+    lock = threading.Lock()
+    template: Template | None = None
+    users = 0
+    unavailable = False  # it could not start here: not tried again
+
+
+def acquire_template(start: bool = True) -> Template | None:
+    """The warm template, started on first use (again if it died) unless ``start`` is
+    False, or None where it cannot hold every guarantee of the cold bubblewrap level
+    (template.py says which). Each call that returns one is matched by
+    :func:`release_template`."""
+    with _Warm.lock:
+        if _Warm.template is not None and not _Warm.template.alive():
+            _Warm.template.close()  # ended from outside: its sandboxes ended with it
+            _Warm.template = None
+        if _Warm.template is None and start and not _Warm.unavailable:
+            _Warm.template = _start_template()
+            _Warm.unavailable = _Warm.template is None
+        if _Warm.template is not None:
+            _Warm.users += 1
+        return _Warm.template
+
+
+def release_template() -> None:
+    with _Warm.lock:
+        _Warm.users -= 1
+        if not _Warm.users and _Warm.template is not None:
+            _Warm.template.close()
+            _Warm.template = None
+
+
+@contextlib.contextmanager
+def warm_sandboxes() -> Iterator[None]:
+    """Sandboxes made inside are forked from the warm template, kept running until the
+    last such block ends. Outside any, a sandbox starts cold: for a single submission,
+    starting the template costs more than it saves."""
+    template = acquire_template()
+    try:
+        yield
+    finally:
+        if template is not None:
+            release_template()
+
+
+def _start_template() -> Template | None:
+    """A template that answered its self-check, or None: not root, no bubblewrap, no cgroup,
+    or a runtime beneath a folder each sandbox mounts afresh (it would be hidden)."""
+    if isolation_available() != "bubblewrap" or not _runs_as_root() or any(
+            Path(root).is_relative_to(folder) for root in _python_roots()
+            for folder in ("/tmp", "/dev/shm", SANDBOX_DIR, WORKER_DIR)):
+        return None
+    limits = Limits()
+    cgroup = SandboxCgroup.create(limits.processes, limits.sandbox_memory)
+    if cgroup is None:
+        return None
+    scratch = new_scratch()
+    try:
+        template = Template(_template_command(scratch, sys.executable), scratch)
+    except OSError:
+        cgroup.remove()
+        shutil.rmtree(scratch, ignore_errors=True)
+        return None
+    ours, theirs = [os.pipe(), os.pipe(), os.pipe()], []
+    worker = None
+    try:
+        (to_worker_r, to_worker_w), (from_worker_r, from_worker_w), (output_r, output_w) = ours
+        theirs = [to_worker_r, from_worker_w, output_w]
+        worker = template.spawn(tuple(theirs), spawn_request(limits, _sandbox_uid()), cgroup)
+        for fd in theirs:
+            os.close(fd)
+        theirs = []
+        answered = answers(worker, to_worker_w, from_worker_r, SELF_CHECK_SECONDS)
+    except OSError:
+        answered = False
+    finally:
+        cgroup.remove()  # ends the worker
+        for fd in theirs + [to_worker_w, from_worker_r, output_r]:
+            os.close(fd)
+    if worker is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.wait(END_SECONDS)
+    if not answered:
+        template.close()
+        return None
+    return template
 
 
 @functools.cache
@@ -275,9 +415,12 @@ class Sandbox:
     """One learner's answer cells, loaded in a worker that is started again if it dies."""
 
     def __init__(self, cells: list[tuple[str, str]], prelude: str, limits: Limits = Limits(),
-                 isolation: str | None = None, functions: list[str] | None = None):
+                 isolation: str | None = None, functions: list[str] | None = None,
+                 warm: bool = True):
         """``cells``: (label, source) in the order they load; ``functions``: the names
-        ``start`` reports on (by default the cells' labels, as for answer cells)."""
+        ``start`` reports on (by default the cells' labels, as for answer cells); ``warm``:
+        fork workers from the warm template where one runs (inside :func:`warm_sandboxes`),
+        else start each one cold."""
         self.cells, self.prelude, self.limits = cells, prelude, limits
         self.functions = sorted(set(functions if functions is not None
                                     else (label for label, _ in cells)))
@@ -287,18 +430,16 @@ class Sandbox:
         self.restarts_left = limits.restarts
         self._deadline = time.monotonic() + limits.submission_seconds
         self._skipped: set[int] = set()  # cells that hung or killed the worker while loading
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen | ForkedWorker | None = None
         self._pipes: dict[str, int] = {}
         self._output_open = False
-        sweep_stale_scratch()
-        self._scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
-        os.chmod(self._scratch, 0o755)  # the worker's files are read by the sandbox's uid
-        for name, path in WORKER_FILES.items():
-            shutil.copyfile(path, self._scratch / name)
-            os.chmod(self._scratch / name, 0o644)
         self._uid = _sandbox_uid() if self.isolation == "bubblewrap" and _runs_as_root() \
             else None
         self._cgroup = SandboxCgroup.create(limits.processes, limits.sandbox_memory)
+        self._template = acquire_template(start=False) if warm and self._uid is not None \
+            and self._cgroup is not None else None
+        # the template's folder holds the same worker files
+        self._scratch = self._template.scratch if self._template else new_scratch()
         self._watchdog = Watchdog(self._kill_processes)
         self._watchdog.arm(self._deadline)  # a backstop between requests too
 
@@ -337,12 +478,30 @@ class Sandbox:
                 return [name for name in self.functions if name in defined]
 
     def _launch(self) -> None:
+        if time.monotonic() >= self._deadline:  # nothing could be asked of it
+            self._fail(f"the submission used up its {self.limits.submission_seconds:g} s of "
+                       f"grading time before its worker could be started again")
         self._discard_worker()
+        # the backstop, for a worker started after it fired
+        self._watchdog.arm(self._deadline)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         output_r, output_w = os.pipe()
         limits = self.limits
         passed = [to_worker_r, from_worker_w]
+        if self._template is not None:
+            try:
+                self._proc = self._template.spawn((to_worker_r, from_worker_w, output_w),
+                                                  spawn_request(limits, self._uid), self._cgroup)
+            except OSError:  # the template ended (killed from outside): this sandbox starts cold
+                self._template = None
+                release_template()
+                self._scratch = new_scratch()
+            else:
+                for fd in passed + [output_w]:
+                    os.close(fd)
+                self._set_pipes(to_worker_w, from_worker_r, output_r)
+                return
         if self.isolation == "bubblewrap":
             filter_fd = seccomp.readable_fd()
             passed += [] if filter_fd is None else [filter_fd]
@@ -362,19 +521,22 @@ class Sandbox:
         finally:
             for fd in passed + [output_w]:
                 os.close(fd)
-        for fd in (to_worker_w, from_worker_r, output_r):
+        self._set_pipes(to_worker_w, from_worker_r, output_r)
+
+    def _set_pipes(self, to_worker: int, from_worker: int, output: int) -> None:
+        for fd in (to_worker, from_worker, output):
             os.set_blocking(fd, False)  # every wait on the worker goes through a deadline
-        self._pipes = {"to": to_worker_w, "from": from_worker_r, "output": output_r}
+        self._pipes = {"to": to_worker, "from": from_worker, "output": output}
         self._output_open = True
 
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._proc is not None and "to" in self._pipes and self._proc.poll() is None
 
     def _kill_processes(self) -> None:
         """SIGKILL the worker's process group and every process of its cgroup, without
         waiting (the watchdog calls this while the grader's thread may be stuck)."""
         proc = self._proc
-        if proc is not None:
+        if proc is not None and proc.pid is not None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -383,12 +545,28 @@ class Sandbox:
             self._cgroup.kill()  # detached processes too, where the process group missed them
 
     def end_worker(self) -> None:
-        """End the worker and everything it started; the next request starts a new one."""
+        """End the worker and everything it started; the next request starts a new one.
+
+        Bounded: killed again until it has ended, for at most END_SECONDS, and its input
+        closed, so a worker the kills missed reads the end of its requests and exits. A
+        worker that outlives that is given up (its cgroup ends it with the sandbox)."""
         self._kill_processes()
-        if self._proc is not None:
-            self._proc.wait()
-            if self._cgroup is not None:
-                self._cgroup.kill()  # what was forked while the group was being killed
+        if self._proc is None:
+            return
+        with contextlib.suppress(KeyError):
+            os.close(self._pipes.pop("to"))  # alive() is False from now on
+        deadline = time.monotonic() + END_SECONDS
+        while True:
+            try:
+                self._proc.wait(timeout=min(0.1, max(0.0, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    return
+                self._kill_processes()
+            else:
+                break
+        if self._cgroup is not None:
+            self._cgroup.kill()  # what was forked while the group was being killed
 
     def _discard_worker(self) -> None:
         if self._proc is not None:
@@ -405,7 +583,11 @@ class Sandbox:
         if self._cgroup is not None:
             self._cgroup.remove()
             self._cgroup = None
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._template is None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        else:
+            self._template = None
+            release_template()
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -415,8 +597,8 @@ class Sandbox:
 
     # -- requests ----------------------------------------------------------------------
 
-    def _ask(self, body: dict, what: str, seconds: float | None = None) -> dict:
-        """Send a request to a live worker (starting one if needed) and check the reply."""
+    def _live_worker(self) -> None:
+        """Start the worker again if it died, within the submission's restarts."""
         if not self.alive():
             if self._proc is not None:
                 if self.restarts_left <= 0:
@@ -424,7 +606,14 @@ class Sandbox:
                                          "calls are made for this submission")
                 self.restarts_left -= 1
             self.start()
-        reply = self._request(body, what=what, seconds=seconds)
+
+    def _ask(self, body: dict, what: str, seconds: float | None = None) -> dict:
+        """Send a request to a live worker (starting one if needed) and check the reply."""
+        self._live_worker()
+        return self._checked(self._request(body, what=what, seconds=seconds), what)
+
+    def _checked(self, reply: dict, what: str) -> dict:
+        """A reply to a call or a case, its learner's error raised as LearnerError."""
         if not ({"result", "error", "trace", "failed"} & set(reply)):
             self._fail(f"the worker sent a malformed reply to {what}")
         if "error" in reply:
@@ -458,13 +647,52 @@ class Sandbox:
         use, LearnerError when it is not defined, SandboxFailure when the worker died or
         hung. The trace is plain data: the caller compares it.
         """
-        reply = self._ask({"op": "case", "fn": name, "case": case}, what=f"{name}() on a case",
-                          seconds=case.get("seconds"))
-        if "failed" in reply:
-            raise CaseFailed(_text(reply["failed"]))
-        if not isinstance(reply.get("trace"), list):
-            self._fail(f"the worker sent a malformed trace for {name}()")
-        return reply["trace"]
+        outcome = next(self.run_cases(name, [case]))
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def run_cases(self, name: str, cases: list[dict]) -> Iterator[list[dict] | Exception]:
+        """Each case's outcome, as :meth:`run_case` would give it (the trace, or the error
+        it would raise), from one request: the worker answers the cases one by one, each
+        within its own time from the answer before it.
+
+        Stops after a SandboxFailure (the worker has then been ended, a timeout included):
+        the caller asks again for the cases left, on a worker started again. Closed before
+        its end, it ends the worker, whose answers to the cases left would otherwise be
+        read as the answers to the next request.
+        """
+        what = f"{name}() on a case"
+        answered = 0
+        try:
+            try:
+                self._live_worker()
+                since = self._send({"op": "cases", "fn": name, "cases": cases},
+                                   f"sending the cases of {name}()")
+            except SandboxFailure as exc:
+                yield exc
+                return
+            for case in cases:
+                try:
+                    reply = self._checked(self._receive(what, case.get("seconds"), since), what)
+                    since = time.monotonic()
+                    if "failed" in reply:
+                        raise CaseFailed(_text(reply["failed"]))
+                    if not isinstance(reply.get("trace"), list):
+                        self._fail(f"the worker sent a malformed trace for {name}()")
+                except (CaseFailed, LearnerError) as exc:
+                    answered += 1
+                    yield exc
+                    continue
+                except SandboxFailure as exc:
+                    answered = len(cases)  # the worker is gone with what it had not sent
+                    yield exc
+                    return
+                answered += 1
+                yield reply["trace"]
+        finally:
+            if answered < len(cases):
+                self.end_worker()
 
     def _fail(self, reason: str, kind: type[SandboxFailure] = SandboxFailure):
         # ended first: a learner's process can hold its output pipe's lock, and a read of it
@@ -475,15 +703,33 @@ class Sandbox:
         raise kind(reason + (f"; its last output: {output}" if output else ""))
 
     def _request(self, body, what: str, seconds: float | None = None) -> dict:
+        return self._receive(what, seconds, self._send(body, what, seconds))
+
+    def _budget(self, what: str, seconds: float | None, since: float) -> tuple[float, float]:
+        """(seconds allowed, deadline) for a request or an answer timed from ``since``."""
         if time.monotonic() >= self._deadline:
             self._fail(f"the submission used up its {self.limits.submission_seconds:g} s of "
                        f"grading time before {what}")
         allowed = self.limits.call_seconds if seconds is None else \
             min(seconds, self.limits.call_seconds)
-        deadline = min(time.monotonic() + allowed, self._deadline)
+        return allowed, min(since + allowed, self._deadline)
+
+    def _send(self, body, what: str, seconds: float | None = None) -> float:
+        """Write a request within its time; returns when its time began."""
+        since = time.monotonic()
+        allowed, deadline = self._budget(what, seconds, since)
         self._watchdog.arm(deadline)
         try:
             self._write_all(wire.pack(body), deadline, what, allowed)
+        finally:
+            self._watchdog.arm(self._deadline)
+        return since
+
+    def _receive(self, what: str, seconds: float | None, since: float) -> dict:
+        """Read one reply, due ``seconds`` (at most the call's limit) after ``since``."""
+        allowed, deadline = self._budget(what, seconds, since)
+        self._watchdog.arm(deadline)
+        try:
             reply = wire.read_message(lambda n: self._read_exact(n, deadline, what, allowed))
         except wire.WireError as exc:
             self._fail(f"the worker broke the protocol during {what}: {_text(exc, 300)}")

@@ -14,10 +14,17 @@ i-th array (``"scalar": true`` marks a numpy scalar such as ``np.float32(2.5)``,
 ``{"$float": "nan"}`` a non-finite float, ``{"$opaque": "a value of type set"}`` what the
 worker held that is not plain data. Plain JSON values stand for themselves.
 
+A trace (a list of steps, each a dict of the same quantities) travels as its columns:
+``{"$columns": {"steps": n, "keys": [...], "stacked": [...], "values": [...]}}``, one value
+per quantity, either one array over the steps (``stacked``: every step held an array of one
+dtype and shape) or the list of the steps' values. A 60-step trajectory is then a handful
+of arrays, not hundreds; the grader builds the steps back as views of those arrays.
+
 The grader reads messages from code it does not trust, so decoding is bounded before
 anything is built: the header's size, the arrays' total size, nesting depth, each array
-referenced at most once (a reply cannot make one buffer into many copies), strings cleaned
-of lone surrogates (which no UTF-8 file can hold), and integers kept within 64 bits.
+referenced at most once (a reply cannot make one buffer into many copies), at most
+MAX_CELLS quantities in all the steps of a trace sent as columns, strings cleaned of lone
+surrogates (which no UTF-8 file can hold), and integers kept within 64 bits.
 """
 import json
 import math
@@ -33,6 +40,11 @@ MAX_HEADER = 2 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
 INT_RANGE = (-2**63, 2**63 - 1)  # larger integers arrive as floats: no step counter needs more
 MAX_DEPTH = 64  # nesting of lists, tuples and dicts
+# what a child of the warm template sends once it is in its sandbox's cgroups (zygote.py)
+JOINED = b"joined"
+# Steps times quantities of a trace sent as columns: each becomes a dict entry in the grader
+# (the header bounds them in any other form). A hidden trajectory has 60 steps.
+MAX_CELLS = 200_000
 SURROGATES = re.compile("[\ud800-\udfff]")
 ARRAY_KINDS = "biuf"  # bool, signed and unsigned int, float: nothing that can hold objects
 DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
@@ -56,6 +68,55 @@ class Opaque:
         return f"<{self.described}>"
 
 
+@dataclass(frozen=True)
+class Columns:
+    """A trace as its columns (see the module's docstring); made by :func:`columns`."""
+
+    steps: int
+    keys: list
+    values: list  # per key: one stacked array, or the list of the steps' values
+
+
+class Steps(list):
+    """The steps of a trace, with ``columns``: {quantity: its array over the steps} for the
+    quantities held as arrays of one dtype and shape at every step; the checks compare
+    those whole. Each step's value is a view of its column."""
+
+    def __init__(self, steps: list, columns: dict):
+        super().__init__(steps)
+        self.columns = columns
+
+    @classmethod
+    def of(cls, trace: list) -> "Steps":
+        """A trace made in this process (the reference's), with its columns."""
+        made = columns(trace)
+        if not isinstance(made, Columns):
+            return cls(trace, {})
+        return cls(trace, {k: v for k, v in zip(made.keys, made.values)
+                           if isinstance(v, np.ndarray)})
+
+
+def columns(trace):
+    """``trace`` as Columns when it is a list of dicts with the same string keys in the same
+    order, else ``trace`` unchanged."""
+    if not isinstance(trace, list) or not trace or \
+            not all(type(step) is dict for step in trace):
+        return trace
+    keys = list(trace[0])
+    if not all(isinstance(k, str) for k in keys) or any(list(step) != keys for step in trace):
+        return trace
+    return Columns(len(trace), keys, [_column([step[k] for step in trace]) for k in keys])
+
+
+def _column(values: list):
+    first = values[0]
+    if type(first) is np.ndarray and first.dtype.kind in ARRAY_KINDS and all(
+            type(v) is np.ndarray and v.dtype == first.dtype and v.shape == first.shape
+            for v in values):
+        return np.stack(values)
+    return values
+
+
 def encode(value, arrays: list, opaque: bool = False) -> object:
     """The header form of ``value``; its arrays appended to ``arrays``. A value that is not
     plain data raises WireError, or with ``opaque`` (the worker's replies) travels as its
@@ -70,6 +131,10 @@ def encode(value, arrays: list, opaque: bool = False) -> object:
         return _encode_array(value, arrays)
     if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
         return {**_encode_array(np.asarray(value), arrays), "scalar": True}
+    if isinstance(value, Columns):
+        return {"$columns": {"steps": value.steps, "keys": value.keys,
+                             "stacked": [isinstance(v, np.ndarray) for v in value.values],
+                             "values": [encode(v, arrays, opaque) for v in value.values]}}
     if isinstance(value, tuple):
         return {"$tuple": [encode(v, arrays, opaque) for v in value]}
     if isinstance(value, list):
@@ -131,7 +196,42 @@ def decode(value, arrays: list, depth: int = 0, used: set | None = None):
         return float(body)
     if tag == "$opaque" and isinstance(body, str):
         return Opaque(clean_text(body[:200]))
+    if tag == "$columns" and isinstance(body, dict):
+        return _steps(body, arrays, depth, used)
     raise WireError(f"malformed tagged value {tag!r}")
+
+
+def _steps(body: dict, arrays: list, depth: int, used: set) -> list[dict]:
+    """The steps of a trace sent as columns; stacked arrays are split into views."""
+    steps, keys, stacked, values = (body.get(k) for k in ("steps", "keys", "stacked", "values"))
+    if set(body) != {"steps", "keys", "stacked", "values"} or \
+            not isinstance(steps, int) or isinstance(steps, bool) or steps < 1 or \
+            not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or \
+            len(set(keys)) != len(keys) or not isinstance(stacked, list) or \
+            not all(isinstance(b, bool) for b in stacked) or not isinstance(values, list) or \
+            not len(keys) == len(stacked) == len(values):
+        raise WireError("malformed trace columns")
+    if steps * max(1, len(keys)) > MAX_CELLS:
+        raise WireError(f"a trace of more than {MAX_CELLS} quantities in all cannot be sent")
+    built, whole = [], {}
+    for key, is_stacked, value in zip(keys, stacked, values):
+        if is_stacked:
+            if not isinstance(value, dict) or "$nd" not in value:
+                raise WireError("malformed trace columns")
+            column = load_array(value, arrays, used)
+            if not isinstance(column, np.ndarray) or column.ndim < 1 or len(column) != steps:
+                raise WireError("a stacked column's length is not the trace's steps")
+            built.append([column[i, ...] for i in range(steps)])  # 0-d steps stay arrays
+            whole[clean_text(key)] = column
+        else:
+            if not isinstance(value, list):
+                raise WireError("malformed trace columns")
+            if len(value) != steps:
+                raise WireError("a column's length is not the trace's steps")
+            built.append(decode(value, arrays, depth + 2, used))
+    keys = [clean_text(k) for k in keys]
+    return Steps([dict(zip(keys, row)) for row in zip(*built)] if keys else
+                 [{} for _ in range(steps)], whole)
 
 
 def load_array(tag: dict, arrays: list, used: set):

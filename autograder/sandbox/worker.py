@@ -7,7 +7,9 @@ hanging cell costs only its function), says which functions exist (``defined``),
 answers requests until its input closes:
 
 * ``case``: drive a function through one case with the checks' own runner (checks.py, the
-  file learners have) and reply with the trace, so a 60-step trajectory is one round trip;
+  file learners have) and reply with the trace, as one array per quantity over the steps
+  where it can (wire.columns), so a 60-step trajectory is one round trip of a few arrays;
+* ``cases``: the same for each of a function's cases, one reply per case as it is done;
 * ``call``: call one function once and reply with its result.
 
 Replies carry plain data only (see wire.py). Whatever the learner's code prints goes to
@@ -55,7 +57,7 @@ def handle(request: dict, namespace: dict) -> dict:
                           "message": f"no function named {request['fn']}() is defined"}}
     if request["op"] == "case":
         try:
-            return {"trace": checks.run_case(fn, request["case"], namespace)}
+            return {"trace": wire.columns(checks.run_case(fn, request["case"], namespace))}
         except checks.CallFailed as exc:
             return {"failed": checks.safe_text(exc, 6000)}
     result = fn(*request["args"])
@@ -63,6 +65,23 @@ def handle(request: dict, namespace: dict) -> dict:
     # a call in its own process.
     return {"result": result,
             "dicts": {str(i): a for i, a in enumerate(request["args"]) if isinstance(a, dict)}}
+
+
+def replies(request: dict, namespace: dict):
+    """The replies to one request: one, or one per case of a ``cases`` request, each sent as
+    soon as it is made, so that the grader times every case on its own."""
+    if request["op"] != "cases":
+        yield reply(request, namespace)
+        return
+    for case in request["cases"]:
+        yield reply({"op": "case", "fn": request["fn"], "case": case}, namespace)
+
+
+def reply(request: dict, namespace: dict) -> dict:
+    try:
+        return handle(request, namespace)
+    except BaseException as exc:  # noqa: B036 - sys.exit() inside a call is an answer too
+        return error_reply(exc)
 
 
 def serve(inp, out) -> None:
@@ -78,20 +97,17 @@ def serve(inp, out) -> None:
             request = wire.read_message(read_exact)
         except EOFError:
             return
-        try:
-            body = handle(request, namespace)
-        except BaseException as exc:  # noqa: B036 - sys.exit() inside a call is an answer too
-            body = error_reply(exc)
-        try:
-            # what is not plain data travels as its description: the grader compares the
-            # quantities it needs, and a config may hold anything else
-            message = wire.pack(body, opaque=True)
-        except Exception as exc:  # an unsendable result, or one that breaks the encoder
-            message = wire.pack({"error": {"type": "UnsendableResult",
-                                           "message": checks.safe_text(exc, 2000)}})
-        flush_output()  # what a request printed reaches the grader before its answer
-        out.write(message)
-        out.flush()
+        for body in replies(request, namespace):
+            try:
+                # what is not plain data travels as its description: the grader compares the
+                # quantities it needs, and a config may hold anything else
+                message = wire.pack(body, opaque=True)
+            except Exception as exc:  # an unsendable result, or one that breaks the encoder
+                message = wire.pack({"error": {"type": "UnsendableResult",
+                                               "message": checks.safe_text(exc, 2000)}})
+            flush_output()  # what a request printed reaches the grader before its answer
+            out.write(message)
+            out.flush()
 
 
 def flush_output() -> None:
