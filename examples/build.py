@@ -3,11 +3,14 @@
 Each example learner starts from the notebooks they were given and fills answer cells with
 the reference solution or with a catalogued mistake, as a real learner would:
 
-* ada: everything right, in all three assignments.
+* ada: everything right, in all four assignments.
 * ben: momentum in its EMA form and Adam's t incremented after use; batch norm with
-  epsilon outside the square root; preprocessing right.
+  epsilon outside the square root; preprocessing right; learning rates sampled uniformly
+  instead of log-uniformly and a linear grid for log-scaled hyperparameters.
 * cy: RMSProp with epsilon inside the square root, Nesterov as plain momentum, Adam not
-  done; standardize uses the test set's own statistics; batch norm not submitted.
+  done; standardize uses the test set's own statistics; batch norm not submitted; random
+  search sharing one draw across hyperparameters, coarse-to-fine around the worst results,
+  the curve diagnosis not done.
 * dee: an optimizers notebook cut off half way through saving (not valid JSON), nothing else.
 * eve: nothing done yet: the released notebooks as they came.
 """
@@ -24,13 +27,17 @@ HERE = Path(__file__).resolve().parent
 
 # student -> assignment -> {function: mistake name, or None for "left as the stub"}
 PLANS = {
-    "ada": {"optimizers": {}, "batchnorm": {}, "preprocessing": {}},
+    "ada": {"optimizers": {}, "batchnorm": {}, "preprocessing": {}, "tuning": {}},
     "ben": {"optimizers": {"sgd_momentum": "EMA form", "adam": "t incremented after use"},
             "batchnorm": {"batchnorm_forward": "epsilon outside the square root"},
-            "preprocessing": {}},
+            "preprocessing": {},
+            "tuning": {"sample_log_uniform": "uniform instead of log-uniform",
+                       "grid_search_configs": "linear grid for a log scale"}},
     "cy": {"optimizers": {"rmsprop": "epsilon inside the square root",
                           "nesterov_momentum": "plain momentum", "adam": None},
-           "preprocessing": {"standardize": "test with its own statistics"}},
+           "preprocessing": {"standardize": "test with its own statistics"},
+           "tuning": {"random_search_configs": "one draw shared by all names",
+                      "coarse_to_fine": "around the worst results", "diagnose_curves": None}},
 }
 
 

@@ -1,0 +1,1 @@
+../../autograder/kit/test_notebook.py
