@@ -9,10 +9,5 @@ c.CourseDirectory.course_id = "lecture7"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "assignments"
 c.CourseDirectory.solution_directory = "solutions"
-c.CourseDirectory.db_assignments = [
-    {"name": "optimizers"},
-    {"name": "batchnorm"},
-    {"name": "preprocessing"},
-]
 # nbgrader counts any output on stderr as a failed test; the checks print only to stdout.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -9,16 +9,21 @@ gradebook first, in one transaction, then results.json, written whole or not at 
 
 A batch that was interrupted resumes: a submission whose results.json carries the same
 fingerprint (the notebook's bytes, the suite and the checks) and whose grades are in the
-gradebook is not graded again, unless ``force`` is set.
+gradebook is not graded again, unless ``force`` is set. Ctrl-C (KeyboardInterrupt) stops a
+batch within about a second: queued submissions are dropped, the learner processes of those
+being graded are killed and their results not recorded, and Interrupted says how many were.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import signal
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,9 +32,10 @@ from .grading import grade_submission
 from .kit.checks import Check, safe_text
 from .reference import suite_fingerprint
 from .gradebook import GradebookWriter
-from .results import (MAX_TEXT_CHARS, FunctionResult, GroupResult, SubmissionResult,
+from .hidden_details import read_setting
+from .results import (MAX_TEXT_CHARS, STATUSES, FunctionResult, GroupResult, SubmissionResult,
                       results_text, write_atomically)
-from .sandbox.process import Limits, isolation_available
+from .sandbox.process import Limits, isolation_available, warm_sandboxes
 from .submission import Refused, read_submitted_file, released_cells
 from .suite import Suite
 
@@ -53,6 +59,39 @@ class Job:
 
     def results_path(self, out: Path) -> Path:
         return Path(out) / self.student / self.suite.assignment / "results.json"
+
+
+class Interrupted(Exception):
+    """The batch was stopped by Ctrl-C; what was recorded before stays, a rerun resumes."""
+
+    def __init__(self, recorded: int, total: int):
+        super().__init__(f"{recorded} of {total} submissions were recorded")
+        self.recorded, self.total = recorded, total
+
+
+def layout_problem(submitted: Path, suites: list[Suite]) -> str | None:
+    """Why ``submitted`` is not a folder in nbgrader's layout
+    ``<student>/<assignment>/<notebook>.ipynb``, or None when it may be one.
+
+    It is not when no student folder holds a folder of a graded assignment while notebooks
+    lie directly in it or in its folders: a release (``assignments/``, whose folders are
+    assignments), or one learner's folder. Grading it would record each folder as a
+    learner who submitted nothing."""
+    names = sorted({suite.assignment for suite in suites})
+    with os.scandir(submitted) as entries:
+        folders = [Path(e.path) for e in entries
+                   if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+    if any((folder / name).is_dir() for folder in folders for name in names):
+        return None
+    stray = sorted(Path(submitted).glob("*.ipynb")) or sorted(
+        path for folder in folders for path in folder.glob("*.ipynb"))
+    if not stray:
+        return None
+    return (f"{submitted} is not a folder of submissions: {stray[0]} lies "
+            f"{'directly in it' if stray[0].parent == Path(submitted) else 'one level down'}, "
+            f"and no folder in it holds an assignment folder ({', '.join(names)}). Expected "
+            f"{submitted}/<student>/<assignment>/<notebook>.ipynb, as nbgrader's submitted/ "
+            f"folder is laid out (a release folder such as assignments/ is not one)")
 
 
 def recorded_fingerprint(path: Path) -> str | None:
@@ -89,8 +128,8 @@ def find_jobs(submitted: Path, suites: list[Suite],
             yield Job(suite, student, Path(submitted) / student / suite.assignment / suite.notebook)
 
 
-def grade_safely(job: Job, fingerprint: str, limits: Limits, isolation: str | None
-                 ) -> tuple[SubmissionResult, str, str]:
+def grade_safely(job: Job, fingerprint: str, limits: Limits, isolation: str | None,
+                 hidden_from: datetime | None = None) -> tuple[SubmissionResult, str, str]:
     """Grade one job, in a worker thread: its result, the text of its results.json and its
     feedback page, drawn here so that the main thread only records.
 
@@ -99,11 +138,13 @@ def grade_safely(job: Job, fingerprint: str, limits: Limits, isolation: str | No
     page that cannot be drawn is a page naming the error."""
     try:
         result = grade_submission(job.suite, job.student, job.notebook, limits, isolation)
+        result.submitted = os.path.lexists(job.notebook)
         text = _results_text(result, fingerprint)
     except Exception as exc:  # a bug in the grader must not cost the other learners
         result = _grader_failure(job, isolation, exc)
         text = _results_text(result, fingerprint)
-    page = feedback_page(lambda: json.loads(text), f"{job.student}/{job.suite.assignment}")
+    page = feedback_page(lambda: json.loads(text), f"{job.student}/{job.suite.assignment}",
+                         hidden_from)
     return result, text, page
 
 
@@ -141,38 +182,78 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
                 progress: Callable[[SubmissionResult, int], None] | None = None,
                 students: list[str] | None = None,
                 force: bool = False) -> list[SubmissionResult]:
-    """Grade every job not yet recorded; returns the results graded in this run."""
+    """Grade every job not yet recorded; returns the results graded in this run. Raises
+    Interrupted on Ctrl-C, once the submissions being graded have been stopped."""
     jobs = list(find_jobs(submitted, suites, students))
     workers = workers or os.cpu_count() or 1
     results = []
-    with GradebookWriter(db_url) as gradebook, ThreadPoolExecutor(workers) as pool:
+    with GradebookWriter(db_url) as gradebook, warm_sandboxes(), \
+            ThreadPoolExecutor(workers) as pool:
         todo = [(job, job.fingerprint()) for job in jobs]
         todo = [(job, fingerprint) for job, fingerprint in todo if force
                 or recorded_fingerprint(job.results_path(out)) != fingerprint
                 or not gradebook.has(job.suite, job.student)]
-        futures = {pool.submit(grade_safely, job, fingerprint, limits, isolation): job
-                   for job, fingerprint in todo}
-        for future in as_completed(futures):
-            job, (result, text, page) = futures[future], future.result()
-            gradebook.record(job.suite, result)
-            write_results(job.results_path(out), text, page)
-            results.append(result)
-            if progress:
-                progress(result, len(todo))
+        hidden_from = read_setting(out)
+        futures = {pool.submit(grade_safely, job, fingerprint, limits, isolation, hidden_from):
+                   job for job, fingerprint in todo}
+        try:
+            for future in as_completed(futures):
+                job, (result, text, page) = futures[future], future.result()
+                gradebook.record(job.suite, result)
+                write_results(job.results_path(out), text, page)
+                results.append(result)
+                if progress:
+                    progress(result, len(todo))
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_learner_processes(list(futures))
+            raise Interrupted(len(results), len(todo)) from None
     if jobs:
         write_index(out)
     return sorted(results, key=lambda r: (r.student, r.assignment))
 
 
+def _children() -> list[int]:
+    """The processes this process started (learner sandboxes, notebook parsers), each the
+    leader of its own session."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except (OSError, ValueError):  # not a process, or one that just ended
+            continue
+        if entry.isdigit() and len(fields) > 1 and int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def stop_learner_processes(futures: list, seconds: float = 10.0) -> None:
+    """Kill the process groups this process started until no grading thread is left
+    running: a thread whose learner process died ends its submission at once (restarting
+    the process for the next function, which is killed in turn)."""
+    deadline = time.monotonic() + seconds
+    while not all(f.done() for f in futures) and time.monotonic() < deadline:
+        for pid in _children():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
+
+
 def recorded_scores(out: Path, submitted: Path, suites: list[Suite],
-                    students: list[str] | None = None) -> list[tuple[str, str, float, float]]:
-    """(student, assignment, score, max score) from the results.json of every job."""
+                    students: list[str] | None = None
+                    ) -> list[tuple[str, str, float, float, str]]:
+    """(student, assignment, score, max score, status) from the results.json of every job."""
     rows = []
     for job in find_jobs(submitted, suites, students):
         try:
             data = json.loads(job.results_path(out).read_text(encoding="utf-8"))
+            status = data["extra_data"].get("status", "graded")
             rows.append((job.student, job.suite.assignment, data["score"],
-                         sum(t["max_score"] for t in data["tests"])))
-        except (OSError, ValueError, KeyError, TypeError):
+                         sum(t["max_score"] for t in data["tests"]),
+                         status if status in STATUSES else "graded"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return rows

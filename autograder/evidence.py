@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kit.checks import DEFAULT_TOL, align_signs, rel_error
+from .kit.checks import DEFAULT_TOL, align_signs, rel_error, to_unit
 
 MAX_POINTS = 400  # per series: a learner's trace can be longer than any picture needs
 
@@ -32,6 +32,83 @@ def _path(trace: list[dict]) -> list[list[float]] | None:
     return points or None
 
 
+def _step_errors(actual: list[dict], expected: list[dict], quantity: str) -> list[float]:
+    """The relative error of ``quantity`` at each step (NaN where the learner's value is),
+    as the check measures it, up to the first step where the learner's has no such array:
+    what the picture shows when the two paths cannot show the difference."""
+    errors = []
+    for got, want in zip(actual[:MAX_POINTS], expected):
+        got = got.get(quantity) if isinstance(got, dict) else None
+        want = want.get(quantity)
+        if not (isinstance(got, np.ndarray) and isinstance(want, np.ndarray)
+                and got.dtype.kind in "biuf" and got.shape == want.shape):
+            break
+        errors.append(rel_error(got, want))
+    return errors
+
+
+def _distribution(case: dict, actual: list[dict], expected: list[dict],
+                  quantity: str | None) -> dict | None:
+    """A random function's values (the first call's) where they fall from low (0) to high (1)
+    on their scale, sorted, the learner's and the reference's: right draws lie along the
+    diagonal. For configurations, the dimension the failed verdict names, else the first."""
+    if case["kind"] == "samples":
+        key, column, name = "samples", None, "samples"
+        low, high, scale = case["low"], case["high"], case.get("scale", "log")
+    else:
+        names = list(case["space"])
+        name = next((n for n in names if (quantity or "").startswith(f"{n}: ")), names[0])
+        key, column = "configs", names.index(name)
+        low, high, scale = case["space"][name]
+
+    def sorted_units(trace):
+        values = trace[0].get(key) if isinstance(trace, list) and trace and \
+            isinstance(trace[0], dict) else None
+        if not isinstance(values, np.ndarray) or values.dtype.kind not in "biuf":
+            return None
+        if column is not None:
+            if values.ndim != 2 or values.shape[1] <= column:
+                return None
+            values = values[:, column]
+        units = np.sort(to_unit(values.astype(float).ravel(), low, high, scale))
+        picks = np.linspace(0, len(units) - 1, min(len(units), MAX_POINTS)).round().astype(int)
+        return _floats(units[picks]) if len(units) else None
+
+    learner, reference = sorted_units(actual), sorted_units(expected)
+    if learner is None or reference is None:
+        return None
+    return {"kind": "distribution", "title": case["description"], "quantity": name,
+            "scale": scale, "learner": learner, "reference": reference}
+
+
+def _pairs(case: dict, actual: list[dict], expected: list[dict]) -> dict | None:
+    """Configurations on two dimensions, each from low (0) to high (1) on its scale, the
+    learner's (the first call's) against the reference's: for random search the pair whose
+    values depend on each other most in the learner's, for a grid the first two."""
+    names = list(case["space"])
+
+    def units(trace):
+        configs = trace[0].get("configs") if isinstance(trace, list) and trace and \
+            isinstance(trace[0], dict) else None
+        if not isinstance(configs, np.ndarray) or configs.dtype.kind not in "biuf" or \
+                configs.ndim != 2 or configs.shape[1] != len(names):
+            return None
+        return np.column_stack([to_unit(configs[:, j].astype(float), *case["space"][name])
+                                for j, name in enumerate(names)])
+
+    learner, reference = units(actual), units(expected)
+    if learner is None or reference is None:
+        return None
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))] or [(0, 0)]
+    if case["kind"] == "random_configs":
+        centred = np.nan_to_num(learner - 0.5)
+        pairs.sort(key=lambda ij: -abs(np.mean(centred[:, ij[0]] * centred[:, ij[1]])))
+    pair = list(pairs[0])
+    return {"kind": "pairs", "title": case["description"], "names": [names[k] for k in pair],
+            "learner": [_floats(row) for row in learner[:MAX_POINTS, pair]],
+            "reference": [_floats(row) for row in reference[:MAX_POINTS, pair]]}
+
+
 def plot_data(case: dict, actual: list[dict], expected: list[dict], quantity: str | None,
               step: int | None) -> dict | None:
     """The data of the picture for one failed case, or None when no picture helps or the
@@ -46,6 +123,10 @@ def plot_data(case: dict, actual: list[dict], expected: list[dict], quantity: st
 def _plot_data(case: dict, actual: list[dict], expected: list[dict], quantity: str | None,
                step: int | None) -> dict | None:
     title = case["description"]
+    if case["kind"] == "grid_configs" or quantity == "dimensions independent":
+        return _pairs(case, actual, expected)
+    if case["kind"] in ("samples", "random_configs"):
+        return _distribution(case, actual, expected, quantity)
     if case["kind"] == "update_trajectory":
         start = [float(v) for v in np.asarray(case["w0"], dtype=float)[:2]]
         learner, reference = _path(actual), _path(expected)
@@ -55,8 +136,11 @@ def _plot_data(case: dict, actual: list[dict], expected: list[dict], quantity: s
         if np.shape(case["problem"]["A"]) == (2, 2):
             contour = {"A": np.asarray(case["problem"]["A"]).tolist(),
                        "b": np.asarray(case["problem"]["b"]).tolist()}
+        quantity = quantity or "next_w"
         return {"kind": "paths", "title": title, "start": start, "learner": learner or [],
-                "reference": reference, "diverged_at": step, "contour": contour}
+                "reference": reference, "diverged_at": step, "contour": contour,
+                "quantity": quantity, "errors": _step_errors(actual, expected, quantity),
+                "tol": case.get("tol", DEFAULT_TOL)}
     if case["kind"] == "bn_backward" and isinstance(actual, list) and actual and \
             isinstance(actual[0], dict):
         errors = {}

@@ -4,6 +4,11 @@ The assignment's structure (one grade cell per suite group, one solution cell pe
 function) mirrors the source notebook's nbgrader cells, so ``nbgrader export`` and
 ``nbgrader generate_feedback`` read our grades as if ``nbgrader autograde`` had written them.
 Each submission's grades are committed in one transaction.
+
+A submission that was not graded on its merits (results.Status: missing, blank, unreadable,
+grader failed) says so in the automatic comment of each of its answer cells, as
+``status: <status>``; nbgrader's own autograde writes "No response." there for an answer
+cell left as released. export.py reads either back as the submission's status.
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from .course import put_python_tools_on_path
-from .results import SubmissionResult
+from .results import GRADED, SubmissionResult
+
+STATUS_COMMENT = "status: "
 from .suite import Suite
 
 
@@ -69,6 +76,17 @@ class GradebookWriter:
                                                cell_type="code")
         self._known.add(suite.assignment)
 
+    def remove_student(self, student: str) -> list[str]:
+        """Remove ``student`` and every submission of theirs; returns the assignments whose
+        submissions were removed. Raises KeyError naming the learner when there is none."""
+        try:
+            found = self.gradebook.find_student(student)
+        except MissingEntry:
+            raise KeyError(f"no student {student!r} in the gradebook") from None
+        assignments = sorted(s.assignment.name for s in found.submissions)
+        self.gradebook.remove_student(student)
+        return assignments
+
     def has(self, suite: Suite, student: str) -> bool:
         try:
             self.gradebook.find_submission(suite.assignment, student)
@@ -93,6 +111,10 @@ class GradebookWriter:
                 for group in function.groups:
                     grades[group.grade_id].auto_score = group.score
                     grades[group.grade_id].needs_manual_grade = False
+            status = None if result.status == GRADED else STATUS_COMMENT + result.status
+            for comment in gb.find_submission_notebook(notebook, suite.assignment,
+                                                       result.student).comments:
+                comment.auto_comment = status
             gb.db.commit()
         except Exception:
             gb.db.rollback()

@@ -2,16 +2,19 @@
 
     python -m autograder gradescope ASSIGNMENT --zip FILE
 
-The zip holds setup.sh (installs Python's packages and bubblewrap), run_autograder, this
-grading engine and the assignment's source folder (the reference stays on Gradescope's
-side, as the hidden cases do). On Gradescope, run_autograder grades the uploaded notebook
-with the same sandbox and checks and writes /autograder/results/results.json. Each
-function gets two entries: its visible checks, shown at once, and its hidden checks,
-shown "after_published".
+Gradescope unzips the package into /autograder/source, runs setup.sh from there once when
+the image is built, and for each upload copies run_autograder to /autograder and runs it,
+with the upload in /autograder/submission; it reads /autograder/results/results.json. So the
+zip holds, at its top: setup.sh (bubblewrap where it can be installed, and a virtual
+environment in /autograder/venv with requirements.txt), run_autograder, this grading engine
+(autograder/) and the assignment's source folder (source/<assignment>/: the reference stays
+on Gradescope's side, as the hidden cases do). Neither script names /autograder: each takes
+the root from its own location (or AUTOGRADER_ROOT), so the package runs the same in any
+folder laid out that way. Each function gets two entries: its visible checks, shown at
+once, and its hidden checks, shown "after_published".
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import zipfile
@@ -20,39 +23,61 @@ from pathlib import Path
 from typing import Iterator
 
 from .course import ROOT, SOURCE
+from .results import results_text, write_atomically
 from .suites import SUITES
 
+REQUIREMENTS = "numpy>=1.24,<3\n"  # all the engine imports on the grading path
+
+# The root is the folder above the one setup.sh is unzipped into (/autograder). apt-get
+# runs only as root and only for what is missing, so that setup.sh changes nothing on a
+# machine that has it all.
 SETUP = """#!/usr/bin/env bash
 set -euo pipefail
-apt-get update
-apt-get install -y python3 python3-pip python3-venv bubblewrap util-linux libseccomp2
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install "numpy>=1.24" "nbformat>=5.9"
+SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${AUTOGRADER_ROOT:-$(dirname "$SOURCE")}
+missing=()
+for package in python3 python3-venv bubblewrap util-linux libseccomp2; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if (( ${#missing[@]} )) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update
+    apt-get install -y "${missing[@]}"
+fi
+python3 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/pip" install --disable-pip-version-check -q -r "$SOURCE/requirements.txt"
 """
 
+# Gradescope runs a copy of this file as /autograder/run_autograder; run from the unzipped
+# folder itself (beside setup.sh), the root is the folder above.
 RUN = """#!/usr/bin/env bash
-# Gradescope runs this with the submission in $AUTOGRADER_ROOT/submission.
 set -euo pipefail
-ROOT=${{AUTOGRADER_ROOT:-/autograder}}
-PYTHON=${{PYTHON:-$ROOT/venv/bin/python}}
+HERE=$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)
+if [ -f "$HERE/setup.sh" ]; then DEFAULT_ROOT=$(dirname "$HERE"); else DEFAULT_ROOT=$HERE; fi
+ROOT=${{AUTOGRADER_ROOT:-$DEFAULT_ROOT}}
 cd "$ROOT/source"
-exec "$PYTHON" -m autograder.gradescope "{assignment}" "$ROOT/submission" "$ROOT/results/results.json"
+exec "$ROOT/venv/bin/python" -m autograder.gradescope "{assignment}" "$ROOT/submission" \\
+    "$ROOT/results/results.json"
 """
+
+
+def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o755 << 16
+    archive.writestr(info, text)
 
 
 def package(assignment: str, target: Path) -> Path:
     if assignment not in SUITES:
         raise SystemExit(f"error: no assignment {assignment!r}; choose from {sorted(SUITES)}")
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in (("setup.sh", SETUP), ("run_autograder", RUN.format(assignment=assignment))):
-            info = zipfile.ZipInfo(name)
-            info.external_attr = 0o755 << 16
-            archive.writestr(info, text)
+        _script(archive, "setup.sh", SETUP)
+        _script(archive, "run_autograder", RUN.format(assignment=assignment))
+        archive.writestr("requirements.txt", REQUIREMENTS)
         for path in sorted((ROOT / "autograder").rglob("*.py")):
-            archive.write(path, f"source/{path.relative_to(ROOT)}")
+            archive.write(path, str(path.relative_to(ROOT)))
         for path in sorted((SOURCE / assignment).iterdir()):
             if path.is_file():  # follows the links to the kit and the data
-                archive.write(path, f"source/source/{assignment}/{path.name}")
+                archive.write(path, f"source/{assignment}/{path.name}")
     return target
 
 
@@ -91,7 +116,8 @@ def gradescope_results(result) -> dict:
                           "output": part.output(),
                           "visibility": "after_published" if hidden else "visible"})
     return {"score": result.score, "execution_time": round(result.seconds, 3),
-            "output": result.output(), "tests": tests}
+            "output": result.output(), "tests": tests,
+            "extra_data": {"status": result.status, "isolation": result.isolation}}
 
 
 def run(assignment: str, submission: Path, results: Path) -> None:
@@ -102,8 +128,8 @@ def run(assignment: str, submission: Path, results: Path) -> None:
     # only what the learner uploaded is read without following links.
     notebook = find_notebook(Path(submission).resolve(), suite.notebook)
     result = grade_submission(suite, "gradescope", notebook)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(gradescope_results(result), indent=2) + "\n", encoding="utf-8")
+    result.submitted = os.path.lexists(notebook)
+    write_atomically(Path(results), results_text(gradescope_results(result)))
 
 
 if __name__ == "__main__":

@@ -243,3 +243,61 @@ def test_learner_chosen_folder_names_are_paths_in_links_and_text_in_spreadsheets
         students = [row["student"] for row in csv.DictReader(f)]
     assert "'=HYPERLINK(\"http:x\",\"y\")" in students
     assert not any(s.startswith(("=", "+", "-", "@")) for s in students)
+
+
+def test_paths_within_a_pixel_show_the_error_per_step_on_a_log_scale(graded):
+    """cy's RMSProp adds epsilon inside the square root (a catalogued mistake): its path is
+    a hair off the reference's, too close to see, with an error of about 0.5 at step 1."""
+    from autograder.feedback import plot
+
+    out, _ = graded
+    data = json.loads((out / "cy" / "optimizers" / "results.json").read_text())
+    picture = data["extra_data"]["pictures"]["rmsprop"]
+    output = next(t["output"] for t in data["tests"] if t["name"] == "rmsprop")
+    assert picture["kind"] == "paths" and picture["quantity"] == "next_w"
+    assert f"next_w relative error {picture['errors'][0]:.1e} > tolerance" in output
+    ax = plot(picture).axes[0]
+    assert "the paths overlap within a pixel" in ax.get_title()
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "step"
+    line = ax.get_lines()[0]
+    assert list(line.get_ydata()) == picture["errors"]
+    assert len(picture["errors"]) == len(picture["reference"]) == 60
+
+
+def test_nan_in_the_learners_path_shows_the_error_per_step_and_says_nan(graded):
+    from autograder.feedback import plot
+
+    out, _ = graded
+    picture = json.loads((out / "cy" / "optimizers" / "results.json").read_text())
+    picture = picture["extra_data"]["pictures"]["rmsprop"]
+    picture["learner"] = picture["learner"][:2] + [["NaN", "NaN"]] * 58
+    picture["errors"] = picture["errors"][:2] + ["NaN"] * 58
+    ax = plot(picture).axes[0]
+    assert "your values are NaN from step 3" in ax.get_title()
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == list(range(3, 61))
+
+
+def test_paths_that_differ_visibly_are_still_drawn_as_paths(graded):
+    from autograder.feedback import plot
+
+    out, _ = graded
+    picture = json.loads((out / "ben" / "optimizers" / "results.json").read_text())
+    picture = picture["extra_data"]["pictures"]["sgd_momentum"]  # the EMA form: far off
+    ax = plot(picture).axes[0]
+    assert ax.get_xlabel() == "$w_1$" and ax.get_yscale() == "linear"
+
+
+def test_group_rows_count_cases_as_the_messages_do_and_unrun_groups_say_so(graded):
+    out, _ = graded
+    for student in ("ada", "ben", "cy", "dee", "eve"):
+        for assignment in SUITES:
+            data = json.loads((out / student / assignment / "results.json").read_text())
+            for groups in data["extra_data"]["checks"].values():
+                for group in groups:
+                    merged = [int(m.group(1)) if (m := re.search(r"\(in (\d+) cases\)\.$", f))
+                              else 1 for f in group["failed"]]
+                    assert len(group["passed"]) + sum(merged) == group["cases"]
+    assert "0 of 0 checks" not in page(out, "dee", "optimizers")
+    assert "not run (see the problem above)" in page(out, "dee", "optimizers")
+    assert "0 of 4 checks passed" in page(out, "ben", "optimizers")

@@ -2,13 +2,16 @@
 Gradescope-schema results for every learner, and grades in the nbgrader gradebook."""
 from __future__ import annotations
 
+import csv
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
@@ -205,3 +208,115 @@ def test_a_grader_failure_on_one_submission_does_not_stop_the_batch(tmp_path, mo
     again = batch.grade_batch(EXAMPLES, tmp_path / "out", [SUITES["optimizers"]],
                               f"sqlite:///{tmp_path / 'gb.db'}", workers=2)
     assert [r.student for r in again] == ["ben"] and again[0].score > 0
+
+
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started, by their parent id in /proc."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_ctrl_c_stops_the_batch_at_once_says_how_to_resume_and_the_rerun_resumes(tmp_path):
+    submitted = copy_examples(tmp_path, 2)
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'gb.db'}"
+    total = 2 * len(STUDENTS) * len(SUITES)
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submitted),
+                               "--out", str(out), "--db", db, "--workers", "2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while (len(list(out.glob("*/*/results.json"))) < 3 or not _children(grader.pid)) \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    learners = _children(grader.pid)  # sandboxes at work when Ctrl-C comes
+    assert learners
+    grader.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, stderr = grader.communicate(timeout=60)
+    stopped = time.monotonic() - sent
+    assert grader.returncode == 130, stderr
+    assert stopped < 5, f"took {stopped:.1f} s to stop"
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    message = [line for line in stderr.splitlines() if line.startswith("interrupted:")]
+    assert len(message) == 1 and "run the same command again" in message[0]
+    assert not any(_alive(pid) for pid in learners)
+    assert not list(Path("/tmp").glob(f"learner-{grader.pid}-*"))
+    recorded = len(list(out.glob("*/*/results.json")))
+    assert 3 <= recorded < total
+    assert f"{recorded} of {total} submissions were recorded" in message[0]
+    assert grade(submitted, out, db) == total - recorded
+
+
+def test_grading_a_release_folder_is_refused_before_the_gradebook_is_touched(tmp_path):
+    db = tmp_path / "gb.db"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(ROOT / "assignments"),
+                          "--out", str(tmp_path / "out"), "--db", f"sqlite:///{db}"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "is not a folder of submissions" in run.stderr
+    assert re.search(r"assignments/(\w+)/\1\.ipynb lies one level down", run.stderr)
+    assert "<student>/<assignment>" in run.stderr
+    assert not db.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_folder_of_one_learner_with_notebooks_inside_is_refused(tmp_path):
+    from autograder.batch import layout_problem
+
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / "optimizers.ipynb").write_text("{}")
+    assert "lies one level down" in layout_problem(tmp_path, list(SUITES.values()))
+    (tmp_path / "ben" / "optimizers").mkdir(parents=True)  # one learner in the layout
+    assert layout_problem(tmp_path, list(SUITES.values())) is None
+
+
+def test_statuses_of_missing_blank_and_unreadable_submissions(graded, tmp_path):
+    run, out, db = graded
+    assert results(out, "ada")["extra_data"]["status"] == "graded"
+    assert results(out, "cy", "batchnorm")["extra_data"]["status"] == "missing"
+    assert results(out, "dee")["extra_data"]["status"] == "unreadable"
+    assert results(out, "eve")["extra_data"]["status"] == "blank"
+    table = {line.split()[0]: line for line in run.stdout.splitlines()[1:6]}
+    assert "0/50 unreadable" in table["dee"] and "0/30 missing" in table["cy"]
+    given = [folder.name for folder in (EXAMPLES / "eve").iterdir() if folder.name in SUITES]
+    assert table["eve"].count("blank") == len(given) and "missing" not in table["ada"]
+    index = (out / "index.html").read_text()
+    assert "0 / 50 (unreadable)" in index and "0 / 30 (missing)" in index
+    from autograder.export import export_csv
+
+    export_csv(db, tmp_path / "grades.csv")
+    rows = {(r["student"], r["assignment"]): r["status"]
+            for r in csv.DictReader(open(tmp_path / "grades.csv"))}
+    assert rows["ada", "optimizers"] == "graded" and rows["eve", "preprocessing"] == "blank"
+    assert rows["dee", "optimizers"] == "unreadable" and rows["cy", "batchnorm"] == "missing"
+
+
+def test_remove_student_removes_them_from_the_gradebook_and_the_index(graded, tmp_path):
+    _, out, db = graded
+    shutil.copy(db.removeprefix("sqlite:///"), tmp_path / "gb.db")
+    shutil.copytree(out, tmp_path / "out")
+    command = [sys.executable, "-m", "autograder", "remove-student", "eve", "--db",
+               f"sqlite:///{tmp_path / 'gb.db'}", "--out", str(tmp_path / "out")]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}") as gradebook:
+        assert "eve" not in {s.id for s in gradebook.students}
+        assert "ada" in {s.id for s in gradebook.students}
+    assert not (tmp_path / "out" / "eve").exists()
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "<td>eve</td>" not in index and "<td>ada</td>" in index
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "no student 'eve'" in again.stderr

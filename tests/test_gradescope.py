@@ -1,10 +1,12 @@
-"""The Gradescope package: its run_autograder, run here against a submission folder,
+"""The Gradescope package, laid out as Gradescope lays it out (unzipped into source/,
+setup.sh run into a fresh virtual environment, run_autograder run from the root): it
 writes a valid results.json with hidden checks marked after_published; its entry point
 refuses, with a verdict, an upload that is a link, a FIFO or a folder."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -33,34 +35,70 @@ def package(tmp_path_factory):
     return work, target
 
 
-def run_autograder(work: Path, target: Path, notebook: Path, name: str) -> dict:
-    root = work / name
+def _clean_env() -> dict:
+    """This machine's environment without what would let the package lean on this checkout
+    or its virtual environment."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "LECTURE7_COURSE", "PYTHONHOME")}
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if p != venv_bin)
+    return env
+
+
+@pytest.fixture(scope="module")
+def autograder_root(package):
+    """A folder laid out as Gradescope lays out /autograder: the zip unzipped into source/,
+    setup.sh run from there (a fresh virtual environment in venv/, pip's own cache allowed)."""
+    work, target = package
+    root = work / "autograder"
     with zipfile.ZipFile(target) as archive:
-        archive.extractall(root / "source_zip")
-    (root / "submission").mkdir(parents=True)
+        archive.extractall(root / "source")
+    for script in ("setup.sh", "run_autograder"):  # zipfile keeps no modes; Gradescope does
+        (root / "source" / script).chmod(0o755)
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source",
+                           env=_clean_env(), capture_output=True, text=True, timeout=900)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
+    assert (root / "venv" / "pyvenv.cfg").is_file()
+    return root
+
+
+def run_autograder(root: Path, notebook: Path) -> dict:
+    """What Gradescope does for one upload: the notebook in submission/, run_autograder
+    copied to the root and run from there, results read from results/results.json."""
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    (root / "submission").mkdir()
     (root / "submission" / notebook.name).write_bytes(notebook.read_bytes())
-    os.rename(root / "source_zip" / "source", root / "source")
-    script = root / "source_zip" / "run_autograder"
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
-    env.pop("LECTURE7_COURSE", None)
-    done = subprocess.run(["bash", str(script)], env=env, cwd=root, capture_output=True,
-                          text=True, timeout=300)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    done = subprocess.run([str(root / "run_autograder")], env=_clean_env(), cwd=root,
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads((root / "results" / "results.json").read_text())
 
 
-def test_the_zip_holds_setup_run_autograder_the_engine_and_the_source(package):
+def test_the_zip_holds_setup_run_autograder_the_engine_and_the_source_at_its_top(package):
     _, target = package
     names = set(zipfile.ZipFile(target).namelist())
-    assert {"setup.sh", "run_autograder", "source/autograder/grading.py",
-            "source/source/optimizers/optimizers.ipynb",
-            "source/source/optimizers/checks.py"} <= names
+    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/grading.py",
+            "source/optimizers/optimizers.ipynb", "source/optimizers/checks.py"} <= names
+    assert not any(name.startswith("source/autograder/") for name in names)
 
 
-def test_run_autograder_grades_a_submission_into_results_json(package):
-    work, target = package
-    results = run_autograder(work, target, ROOT / "examples/submitted/ben/optimizers/optimizers.ipynb",
-                             "ben")
+def test_the_grading_venv_is_fresh_and_holds_only_the_requirements(autograder_root):
+    config = (autograder_root / "venv" / "pyvenv.cfg").read_text()
+    assert "include-system-site-packages = false" in config
+    listed = subprocess.run([str(autograder_root / "venv" / "bin" / "python"), "-c",
+                             "import importlib.util as u; print([m for m in ('numpy', "
+                             "'nbformat', 'nbgrader', 'matplotlib', 'autograder') "
+                             "if u.find_spec(m)])"], cwd="/", env=_clean_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert listed.stdout.strip() == "['numpy']", listed.stderr
+
+
+def test_run_autograder_grades_a_submission_into_results_json(autograder_root):
+    results = run_autograder(autograder_root,
+                             ROOT / "examples/submitted/ben/optimizers/optimizers.ipynb")
     names = [t["name"] for t in results["tests"]]
     functions = [f.name for f in SUITES["optimizers"].functions]
     assert names == [f"{f} ({kind} checks)" for f in functions for kind in ("visible", "hidden")]
@@ -77,11 +115,17 @@ def test_run_autograder_grades_a_submission_into_results_json(package):
                 (not group.hidden, group.hidden), (spec.name, group.summary)
 
 
-def test_run_autograder_gives_full_marks_to_a_correct_notebook(package):
-    work, target = package
-    results = run_autograder(work, target, ROOT / "examples/submitted/ada/optimizers/optimizers.ipynb",
-                             "ada")
+def test_run_autograder_gives_full_marks_to_a_correct_notebook(autograder_root):
+    results = run_autograder(autograder_root,
+                             ROOT / "examples/submitted/ada/optimizers/optimizers.ipynb")
     assert results["score"] == SUITES["optimizers"].max_score
+    assert results["extra_data"]["status"] == "graded"
+
+
+def test_run_autograder_says_a_blank_notebook_is_blank(autograder_root):
+    results = run_autograder(autograder_root,
+                             ROOT / "examples/submitted/eve/optimizers/optimizers.ipynb")
+    assert results["score"] == 0 and results["extra_data"]["status"] == "blank"
 
 
 def graded_upload(tmp_path: Path, upload) -> dict:

@@ -143,3 +143,48 @@ def test_a_helper_in_a_cell_the_learner_added_works_in_pytest_as_in_jupyter(tmp_
     notebook.write_text(json.dumps(nb), encoding="utf-8")
     run = learner_pytest(folder)
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+LEARNER_FOLDERS = ("batchnorm", "optimizers", "preprocessing")
+PYPI_NAMES = {"numpy": "numpy", "matplotlib": "matplotlib", "pytest": "pytest"}
+
+
+def _notebook_imports(path: Path) -> set[str]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    return set(re.findall(r"^\s*(?:from|import)\s+(\w+)", source, re.MULTILINE))
+
+
+@pytest.mark.parametrize("assignment", LEARNER_FOLDERS)
+def test_the_learners_folder_says_what_to_install_how_to_check_and_what_to_submit(assignment):
+    folder, notebook = RELEASE / assignment, SUITES[assignment].notebook
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "python -m pip install -r requirements.txt" in readme
+    assert "python -m pytest" in readme and f"`{notebook}`" in readme
+    assert all(f"`{f.name}`" in readme for f in SUITES[assignment].functions)
+    assert all(f"`{p.name}`" in readme for p in folder.iterdir() if p.is_file())
+    required = {re.split(r"[<>=\[ ]", line)[0]
+                for line in (folder / "requirements.txt").read_text().splitlines() if line}
+    imported = _notebook_imports(folder / notebook) - set(sys.stdlib_module_names) - {"checks"}
+    for path in folder.glob("*.py"):
+        imported |= {n.split(".")[0] for n in re.findall(r"^(?:from|import)\s+([\w.]+)",
+                                                         path.read_text(), re.MULTILINE)}
+    imported -= set(sys.stdlib_module_names) | {"checks"}
+    assert {PYPI_NAMES[m] for m in imported} <= required
+    assert {"pytest", "jupyterlab"} <= required
+
+
+def test_pytest_in_the_learners_folder_leaves_jupyters_plugins_and_its_cache_out(tmp_path):
+    folder = released_folder(tmp_path, "optimizers", solution_sources("optimizers"))
+    run = subprocess.run([sys.executable, "-m", "pytest"], cwd=folder, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout
+    plugins = re.search(r"^plugins: (.*)$", run.stdout, re.MULTILINE)
+    assert plugins is None or "anyio" not in plugins.group(1)
+    assert f"rootdir: {folder}" in run.stdout and "configfile: pytest.ini" in run.stdout
+    assert not (folder / ".pytest_cache").exists()
+    without = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+                             cwd=folder, env={"PYTEST_ADDOPTS": "-c /dev/null",
+                                              "PATH": "/usr/bin:/bin"},
+                             capture_output=True, text=True, timeout=300)
+    assert "anyio" in without.stdout  # installed here: the ini is what keeps it out

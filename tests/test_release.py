@@ -127,3 +127,70 @@ def test_release_reveals_no_hidden_case(assignment):
                                        for a in shipped), f"{spec.name}: {case['description']}"
         shipped_descriptions = {c["description"] for c in visible["functions"][spec.name]["cases"]}
         assert all(c["description"] in shipped_descriptions for c in spec.group("visible").cases)
+
+
+REPRODUCED = ("batchnorm", "optimizers", "preprocessing")  # the finished assignments
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file a release of REPRODUCED writes, by its path in the course: the learners'
+    and the solutions' folders, and what it writes into source/."""
+    found = {}
+    for assignment in REPRODUCED:
+        for folder in ("assignments", "solutions"):
+            found.update({str(p.relative_to(root)): p.read_bytes()
+                          for p in (root / folder / assignment).rglob("*") if p.is_file()})
+        for name in ("visible_cases.json", "README.md", "requirements.txt", "pytest.ini"):
+            path = root / "source" / assignment / name
+            found[str(path.relative_to(root))] = path.read_bytes()
+    return found
+
+
+def test_a_second_release_writes_the_same_bytes(released_course, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import RELEASE_COMMAND
+
+    course = tmp_path / "course"
+    shutil.copytree(released_course, course, symlinks=True)
+    before = _files(course)
+    assert any(name.endswith("solutions/batchnorm/batchnorm.ipynb") for name in before)
+    run = subprocess.run([sys.executable, *RELEASE_COMMAND.split()[1:], *REPRODUCED], cwd=course,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    after = _files(course)
+    assert after.keys() == before.keys()
+    changed = [name for name in before if before[name] != after[name]]
+    assert not changed, changed
+
+
+def test_computed_values_that_moved_in_the_last_bits_keep_their_released_digits():
+    from autograder.release import SIGNIFICANT_DIGITS, kept_as_released, rounded
+
+    released = rounded({"expected": [5.924162380503693, -1e-20, 3.0], "n": 3, "w0": [0.1]})
+    assert released["expected"][0] == float(f"{5.924162380503693:.{SIGNIFICANT_DIGITS}g}")
+    assert released["w0"] == [0.1] and released["n"] == 3
+    elsewhere = {"expected": [np.nextafter(v, np.inf) for v in released["expected"]],
+                 "n": 3, "w0": [0.1]}  # another machine, one bit up everywhere
+    assert json.dumps(kept_as_released(elsewhere, released)) == json.dumps(released)
+    moved = {**elsewhere, "expected": [5.9241, -1e-20, 3.0]}  # a real change is written
+    assert kept_as_released(moved, released)["expected"][0] == 5.9241
+
+
+def test_a_solution_that_differs_only_in_printed_numbers_is_left_as_released(tmp_path):
+    from autograder.release import keep_if_unchanged
+
+    def notebook(printed: str, source: str = "print(t)") -> bytes:
+        return json.dumps({"cells": [{"cell_type": "code", "source": source, "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": printed}]}]}).encode()
+
+    path = tmp_path / "solution.ipynb"
+    released = notebook("staged 1.153 ms, 6.47x\n")
+    path.write_bytes(notebook("staged 1.2 ms, 6.1x\n"))
+    keep_if_unchanged(path, released)
+    assert path.read_bytes() == released
+    path.write_bytes(notebook("staged 1.2 ms, 6.1x\n", source="print(t, 'ms')"))
+    keep_if_unchanged(path, released)
+    assert path.read_bytes() != released
