@@ -17,21 +17,27 @@ import base64
 import html
 import io
 import json
+import logging
 import math
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
 import numpy as np
 
+from .class_summary import summarize, summary_html
 from .evidence import MAX_POINTS
-from .results import (MAX_OUTPUT_CHARS, MAX_PAGE_BYTES, MAX_RESULTS_BYTES, MAX_TEXT_CHARS,
-                      clean_text, fit, write_atomically)
+from .hidden_details import held_back, read_setting
+from .results import (BLANK, MAX_OUTPUT_CHARS, MAX_PAGE_BYTES, MAX_RESULTS_BYTES,
+                      MAX_TEXT_CHARS, clean_text, fit, write_atomically)
 
 PAGE = "feedback.html"
 FAR = 1e12  # no coordinate is drawn farther out, so that axis limits and contours stay finite
 ERROR_FLOOR_DRAWN = 1e-16  # a zero error still gets a bar on a log scale
+PICTURE_PIXELS = 480  # about the width and height of a picture's axes
+OVERLAP_PIXELS = 2    # two paths closer than this everywhere look like one
 # results.json files larger than this were not written by this grader (it writes at most
 # MAX_RESULTS_BYTES): they are not read, and their page says so.
 MAX_READ_BYTES = 16 * MAX_RESULTS_BYTES
@@ -50,6 +56,10 @@ img{max-width:100%;border:1px solid #eee}
 def _figure():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    # mathtext looks for fonts a slim install lacks and warns once per font on stderr,
+    # where it buries the score table; the fallback draws the labels all the same
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
     figure = Figure(figsize=(6.4, 4.2), dpi=90)
     FigureCanvasAgg(figure)
@@ -125,8 +135,40 @@ def _contour(ax, contour, low: np.ndarray, high: np.ndarray) -> None:
         ax.contour(x, y, z, levels=25, cmap="Greys", linewidths=0.5)
 
 
+def _overlap(reference: np.ndarray, learner: np.ndarray, low, high) -> bool:
+    """Whether the two paths cannot show their difference: the learner's has NaN or
+    infinite points, or lies within OVERLAP_PIXELS of the reference's at every step."""
+    count = min(len(reference), len(learner))
+    if not np.isfinite(learner).all() or not count:
+        return True
+    pixel = (high - low) / PICTURE_PIXELS
+    gap = np.abs(learner[:count] - reference[:count]) / pixel
+    return bool(np.nanmax(gap) < OVERLAP_PIXELS) and len(learner) == len(reference)
+
+
+def _plot_step_errors(ax, picture: dict, why: str) -> str:
+    """The relative error of the failed quantity at each step, on a log scale, with the
+    tolerance; a step where the learner's value is NaN or infinite is a cross at the top."""
+    errors, tol = _numbers(picture.get("errors")), _number(picture.get("tol"))
+    quantity = _label(picture.get("quantity") or "next_w", 40)
+    steps = np.arange(1, len(errors) + 1)
+    bad = ~np.isfinite(errors)
+    shown = np.clip(errors, ERROR_FLOOR_DRAWN, FAR)
+    ax.plot(steps[~bad], shown[~bad], ".-", color="tab:red", label=f"your {quantity}")
+    top = max([1.0, *shown[~bad]])
+    if bad.any():
+        ax.plot(steps[bad], np.full(bad.sum(), top), "x", color="black",
+                label="NaN or infinite")
+    if math.isfinite(tol) and tol > 0:
+        ax.axhline(tol, color="black", linestyle="--", label="tolerance")
+    ax.set(yscale="log", xlabel="step", ylabel=f"relative error of {quantity}")
+    ax.legend(fontsize=8)
+    return why
+
+
 def _plot_paths(ax, picture: dict) -> str | None:
-    """The reference's path and the learner's on the problem's contours."""
+    """The reference's path and the learner's on the problem's contours; where the paths
+    cannot show the difference, the error per step instead (_plot_step_errors)."""
     reference, learner = _points(picture.get("reference")), _points(picture.get("learner"))
     start = _finite(_points([picture.get("start")]))
     shown_reference, shown_learner = _finite(reference), _finite(learner)
@@ -136,6 +178,11 @@ def _plot_paths(ax, picture: dict) -> str | None:
     low, high = points.min(axis=0), points.max(axis=0)
     pad = np.maximum(0.15 * (high - low), 0.2)
     low, high = low - pad, high + pad
+    trouble = _trouble(learner)
+    if _overlap(reference, learner, low, high) and len(_numbers(picture.get("errors"))):
+        why = (f"your values are {trouble[1]} from step {trouble[0] + 1}; " if trouble
+               else "the paths overlap within a pixel; ")
+        return _plot_step_errors(ax, picture, why + "the error at each step instead")
     _contour(ax, picture.get("contour"), low, high)
     ax.plot(*np.vstack([start, shown_reference]).T, ".-", color="tab:blue", label="reference")
     if len(shown_learner):
@@ -148,7 +195,6 @@ def _plot_paths(ax, picture: dict) -> str | None:
                 markerfacecolor="none", color="black", label=f"first difference: step {step}")
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=(low[0], high[0]), ylim=(low[1], high[1]))
     ax.legend(fontsize=8)
-    trouble = _trouble(learner)
     return f"your values are {trouble[1]} from step {trouble[0] + 1}" if trouble else ""
 
 
@@ -194,7 +240,44 @@ def _plot_scatter(ax, picture: dict) -> str | None:
     return f"your values are {trouble[1]}{at} ({odd} of {count})"
 
 
-PLOTS = {"paths": _plot_paths, "errors": _plot_errors, "scatter": _plot_scatter}
+def _plot_distribution(ax, picture: dict) -> str | None:
+    """A random function's sorted values between low (0) and high (1) on their scale, the
+    learner's against the reference's: right draws follow the diagonal."""
+    learner, reference = _numbers(picture.get("learner")), _numbers(picture.get("reference"))
+    if not len(learner) or not len(reference):
+        return None
+    for values, label, color in ((reference, "reference", "tab:blue"),
+                                 (learner, "your values", "tab:red")):
+        shown = np.clip(np.nan_to_num(values, nan=-1.0, posinf=2.0, neginf=-1.0), -1.0, 2.0)
+        ax.plot(shown, np.linspace(0, 1, len(values)), color=color, label=label)
+    ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=0.8, label="uniform")
+    on = "log of the value" if picture.get("scale") == "log" else "value"
+    ax.set(xlabel=f"{_label(picture.get('quantity', ''), 40)}: {on}, from low (0) to high (1)",
+           ylabel="fraction of the draws below")
+    ax.legend(fontsize=8)
+    outside = int(np.sum(~((learner >= -1e-9) & (learner <= 1 + 1e-9))))
+    return f"{outside} of your {len(learner)} values shown lie outside [low, high]" if outside else ""
+
+
+def _plot_pairs(ax, picture: dict) -> str | None:
+    """Configurations on two dimensions from low (0) to high (1), the learner's against the
+    reference's."""
+    learner, reference = _points(picture.get("learner")), _points(picture.get("reference"))
+    if not len(learner) or not len(reference):
+        return None
+    ax.scatter(*_finite(reference).T, s=14, color="tab:blue", alpha=0.5, label="reference")
+    ax.scatter(*_finite(learner).T, s=10, color="tab:red", marker="x", label="yours")
+    names = picture.get("names") if isinstance(picture.get("names"), list) else []
+    names = [_label(name, 40) for name in names[:2]] + ["", ""]
+    ax.set(xlabel=f"{names[0]}: from low (0) to high (1), on its scale",
+           ylabel=f"{names[1]}: from low (0) to high (1), on its scale")
+    ax.legend(fontsize=8)
+    odd = int(np.sum(~np.isfinite(learner).all(axis=1)))
+    return f"{odd} of your {len(learner)} configurations shown hold NaN or infinity" if odd else ""
+
+
+PLOTS = {"paths": _plot_paths, "errors": _plot_errors, "scatter": _plot_scatter,
+         "distribution": _plot_distribution, "pairs": _plot_pairs}
 
 
 def plot(picture: dict):
@@ -249,14 +332,32 @@ def _html(title: str, body: list[str]) -> str:
                       f"<h1>{_e(title)}</h1>", *body, "</body></html>"])
 
 
+def _count(group: dict) -> str:
+    """How many of a group's cases passed, in words; a group whose cases never ran (the
+    notebook could not be read, the function not called) says so instead of "0 of 0". The
+    number of cases is recorded as "cases": the failure messages cannot count them, since
+    equal ones are merged ("(in 4 cases)") and only the first few are kept."""
+    cases = group.get("cases")
+    if not isinstance(cases, int):
+        return ""
+    if cases == 0:
+        return "not run (see the problem above)"
+    return f"{len(group['passed'])} of {cases:d} check{'s' * (cases != 1)} passed"
+
+
 def _page(data: dict, pictures: dict[str, str]) -> str:
     """The page of one results.json's data, with the drawn ``pictures`` (name -> HTML)."""
     extra = data.get("extra_data", {})
     checks, diagnosis = extra.get("checks", {}), extra.get("diagnosis", {})
+    problems = extra.get("function_problems", {})
     title = f"{extra.get('assignment', '')}: feedback for {extra.get('student', '')}"
     parts = [f"<p class='score'>Score: {data['score']:g} / "
              f"{sum(t['max_score'] for t in data['tests']):g}</p>",
-             f"<p>Your code ran with isolation: {_e(extra.get('isolation', '?'))}.</p>"]
+             f"<details><summary>Your code ran in a sandbox</summary><p>isolation: "
+             f"{_e(extra.get('isolation', '?'))}</p></details>"]
+    if extra.get("status") == BLANK:
+        parts.append("<p class='fail'>Your notebook is unchanged from the release: no answer "
+                     "cell was filled in. Save your notebook in Jupyter, then submit it.</p>")
     parts += [f"<p class='fail'>{_e(problem)}</p>" for problem in extra.get("problems", [])]
     if extra.get("printed"):
         parts.append(f"<details><summary>What your code printed</summary><pre>"
@@ -265,15 +366,20 @@ def _page(data: dict, pictures: dict[str, str]) -> str:
         name = test["name"]
         parts.append(f"<h2 id='{_e(name)}'>{_e(name)}: <span class='score'>{test['score']:g} / "
                      f"{test['max_score']:g}</span></h2>")
+        if problems.get(name):  # why its cell did not run: the rows below refer to it
+            parts.append(f"<pre class='fail'>{_e(problems[name], MAX_OUTPUT_CHARS)}</pre>")
         rows = []
         for group in checks.get(name, []):
+            if group.get("held"):
+                rows.append(f"<tr><td>{_e(group['group'])} (hidden)</td><td colspan='3'>"
+                            f"shown from {_e(group['held'])}</td></tr>")
+                continue
             mark = ("<span class='pass'>passed</span>" if group["score"] == group["points"]
                     else "<span class='fail'>failed</span>")
             kind = "hidden" if group["hidden"] else "visible"
-            cases = group.get("cases", len(group["passed"]) + len(group["failed"]))
             rows.append(f"<tr><td>{_e(group['group'])} ({kind})</td><td>{mark}</td>"
                         f"<td>{group['score']:g} / {group['points']:g}</td>"
-                        f"<td>{len(group['passed'])} of {cases:d} checks passed</td></tr>")
+                        f"<td>{_count(group)}</td></tr>")
         if rows:
             parts.append("<table><tr><th>checks</th><th>verdict</th><th>points</th><th></th></tr>"
                          + "".join(rows) + "</table>")
@@ -283,7 +389,9 @@ def _page(data: dict, pictures: dict[str, str]) -> str:
         for line in diagnosis.get(name, []):
             css = "diagnosis" if str(line).startswith("Diagnosis") else "hint"
             parts.append(f"<div class='{css}'>{_e(line)}</div>")
-        if not rows:  # not graded at all: the reason is in the output
+        unexplained = any(g.get("cases") == 0 for g in checks.get(name, [])) and \
+            "function_problems" not in extra  # results written before they were kept apart
+        if (not rows and not problems.get(name)) or unexplained:  # the reason is in the output
             parts.append("<pre>" + _e(test.get("output", ""), MAX_OUTPUT_CHARS) + "</pre>")
         parts += [pictures[name]] if pictures.get(name) else []
     return _html(title, parts)
@@ -318,12 +426,14 @@ def error_page(where: str, exc: BaseException) -> str:
         "<p>Your grade is recorded all the same; tell the organizer.</p>"])
 
 
-def feedback_page(results: Callable[[], dict], where: str) -> str:
-    """The feedback page of what ``results()`` returns; when reading or drawing it fails
-    for any reason, a minimal page naming the error: one learner's results never stop a
-    batch or a rebuild."""
+def feedback_page(results: Callable[[], dict], where: str,
+                  hidden_from: datetime | None = None) -> str:
+    """The feedback page of what ``results()`` returns, the hidden checks' details held back
+    until ``hidden_from`` (hidden_details.py); when reading or drawing it fails for any
+    reason, a minimal page naming the error: one learner's results never stop a batch or a
+    rebuild."""
     try:
-        return render_page(results())
+        return render_page(held_back(results(), hidden_from))
     except Exception as exc:  # noqa: BLE001 - this page shows the error, the others go on
         return error_page(where, exc)
 
@@ -337,22 +447,33 @@ def read_results(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8", errors="replace"))
 
 
-def write_page(results_path: Path) -> Path:
+def write_page(results_path: Path, hidden_from: datetime | None = None) -> Path:
     """feedback.html beside ``results_path``, drawn from it (or saying why it cannot be)."""
     results_path = Path(results_path)
     page = results_path.with_name(PAGE)
     where = f"{results_path.parent.parent.name}/{results_path.parent.name}"
-    write_atomically(page, feedback_page(lambda: read_results(results_path), where))
+    write_atomically(page, feedback_page(lambda: read_results(results_path), where,
+                                         hidden_from))
     return page
 
 
-def _score_cell(path: Path) -> str:
-    """'score / max' of one results.json, or why it cannot be shown."""
+def _score_cell(data) -> str:
+    """'score / max' of one results.json's data, with its status when it was not graded
+    (missing, blank, unreadable), or why it cannot be shown."""
     try:
-        data = read_results(path)
-        return f"{float(data['score']):g} / {sum(float(t['max_score']) for t in data['tests']):g}"
+        cell = f"{float(data['score']):g} / {sum(float(t['max_score']) for t in data['tests']):g}"
+        status = data["extra_data"].get("status", "graded")
     except Exception:  # noqa: BLE001 - one unreadable results.json is one cell of the index
         return "results unreadable"
+    return cell if status == "graded" else f"{cell} ({clean_text(status, 40)})"
+
+
+def _recorded(path: Path):
+    """A results.json's data, or None when it cannot be read."""
+    try:
+        return read_results(path)
+    except Exception:  # noqa: BLE001 - one unreadable results.json is one cell of the index
+        return None
 
 
 def _link(*parts: str) -> str:
@@ -362,11 +483,18 @@ def _link(*parts: str) -> str:
 
 
 def write_index(out: Path) -> Path:
-    """index.html in ``out``: every learner, every assignment, score and link."""
+    """index.html in ``out``: the class summary, then every learner, every assignment,
+    score, status and link."""
     out = Path(out)
     rows: dict[str, dict[str, str]] = {}
-    for path in sorted(out.glob("*/*/results.json")):
-        rows.setdefault(path.parent.parent.name, {})[path.parent.name] = _score_cell(path)
+
+    def results():  # one results.json in memory at a time
+        for path in sorted(out.glob("*/*/results.json")):
+            data = _recorded(path)
+            rows.setdefault(path.parent.parent.name, {})[path.parent.name] = _score_cell(data)
+            yield data
+
+    summary = summary_html(summarize(results()))
     assignments = sorted({a for row in rows.values() for a in row})
     table = ["<tr><th>learner</th>" + "".join(f"<th>{_e(a)}</th>" for a in assignments) + "</tr>"]
     for student, row in sorted(rows.items()):
@@ -378,12 +506,15 @@ def write_index(out: Path) -> Path:
                 cells.append("<td>-</td>")
         table.append(f"<tr><td>{_e(student)}</td>{''.join(cells)}</tr>")
     index = out / "index.html"
-    write_atomically(index, _html("Scores", ["<table>" + "".join(table) + "</table>"]))
+    write_atomically(index, _html("Scores", [summary, "<h2>Scores</h2><table>"
+                                             + "".join(table) + "</table>"]))
     return index
 
 
 def rebuild(out: Path) -> list[Path]:
     """Every page and the index again, from the recorded results.json files."""
-    pages = [write_page(path) for path in sorted(Path(out).glob("*/*/results.json"))]
+    hidden_from = read_setting(out)
+    pages = [write_page(path, hidden_from)
+             for path in sorted(Path(out).glob("*/*/results.json"))]
     write_index(out)
     return pages

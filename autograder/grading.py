@@ -15,23 +15,42 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from .diagnosis import diagnosable
+from .diagnosis.stage import explain_function
 from .evidence import plot_data
 from .kit.checks import Check, compare_traces, diagnose, too_slow
 from .reference import expected_traces, mistake_traces
 from .results import FunctionResult, GroupResult, SubmissionResult
 from .sandbox.process import (CaseFailed, LearnerError, Limits, Sandbox, SandboxFailure,
                               SandboxTimeout)
+from .sandbox.wire import Steps
 from .submission import read_submission
 from .suite import FunctionSpec, Suite
 
 
-def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict, expected: list[dict],
-                      mistakes: list[dict]) -> tuple[Check, bool, dict | None]:
-    """The verdict on one case, whether the learner's process died or hung on it, and the
+_WITH_COLUMNS: dict[int, tuple[dict, dict]] = {}
+
+
+def _with_columns(expected: dict) -> dict:
+    """The reference's traces as Steps, whose columns are compared whole with the learner's;
+    made once per table of traces (the table is kept: its id stays its own)."""
+    held = _WITH_COLUMNS.get(id(expected))
+    if held is None or held[0] is not expected:
+        held = _WITH_COLUMNS[id(expected)] = (
+            expected, {key: Steps.of(trace) for key, trace in expected.items()})
+    return held[1]
+
+
+def _verdict(spec: FunctionSpec, case: dict, outcome: list[dict] | Exception,
+             expected: list[dict], mistakes: list[dict]) -> tuple[Check, bool, dict | None]:
+    """The verdict on one case from its outcome in the sandbox (the trace, or the error
+    Sandbox.run_case raises), whether the learner's process died or hung on it, and the
     data of a picture of the failure."""
     description = case["description"]
     try:
-        actual = sandbox.run_case(spec.name, case)
+        if isinstance(outcome, Exception):
+            raise outcome
+        actual = outcome
     except CaseFailed as exc:
         return Check(spec.name, description, False, f"{exc} ({description})."), False, None
     except LearnerError as exc:
@@ -55,27 +74,34 @@ def _check_in_sandbox(sandbox: Sandbox, spec: FunctionSpec, case: dict, expected
 
 def _grade_function(spec: FunctionSpec, sandbox: Sandbox, expected: dict, mistakes: dict,
                     problem: str | None) -> FunctionResult:
-    """Every case of every group; once the function kills or hangs the learner's process,
-    its remaining cases are not run (each would cost a restart and a timeout)."""
-    groups, stopped, picture = [], None, None
-    for group in spec.groups:
-        checks = []
-        for i, case in enumerate(group.cases if problem is None else ()):
-            if stopped:
-                checks.append(Check(spec.name, case["description"], False, stopped))
-                continue
-            key = (spec.name, group.id, i)
-            check, fatal, data = _check_in_sandbox(sandbox, spec, case, expected[key],
-                                                   mistakes.get(key, []))
-            checks.append(check)
+    """Every case of every group, sent to the sandbox in one request (again for the cases
+    left after a timed case ran out of time); once the function kills or hangs the
+    learner's process, its remaining cases are not run (each would cost a restart and a
+    timeout)."""
+    todo = [((spec.name, group.id, i), case) for group in spec.groups
+            for i, case in enumerate(group.cases if problem is None else ())]
+    checks, stopped, picture = {}, None, None
+    while todo and not stopped:
+        outcomes = sandbox.run_cases(spec.name, [case for _, case in todo])
+        for outcome in outcomes:
+            key, case = todo.pop(0)
+            check, fatal, data = _verdict(spec, case, outcome, expected[key],
+                                          mistakes.get(key, []))
+            checks[key] = check
             if data and (picture is None or data["kind"] == "paths" != picture["kind"]):
                 picture = data  # an optimizer's path says more than a scatter of values
             if fatal:
                 stopped = (f"{spec.name}(): not run, since an earlier case ended the learner's "
                            f"process ({check.case}).")
-        groups.append(GroupResult(group.grade_id(spec.name), group.summary, group.points,
-                                  group.hidden, tuple(checks)))
-    return FunctionResult(spec.name, tuple(groups), problem, picture)
+        outcomes.close()
+    for key, case in todo:
+        checks[key] = Check(spec.name, case["description"], False, stopped)
+    groups = [GroupResult(group.grade_id(spec.name), group.summary, group.points, group.hidden,
+                          tuple(checks[(spec.name, group.id, i)] for i in range(len(group.cases))
+                                if (spec.name, group.id, i) in checks))
+              for group in spec.groups]
+    return FunctionResult(spec.name, tuple(groups), problem, picture,
+                          process_ended=stopped is not None)
 
 
 def _function_problem(name: str, submission, defined: list[str], cell_errors: dict[str, str],
@@ -101,7 +127,9 @@ def _note_failed_dependencies(suite: Suite, result: SubmissionResult) -> None:
     lost = {f.name for f in result.functions if f.score < f.max_score}
     for index, function in enumerate(result.functions):
         failed = [d for d in suite.function(function.name).depends_on if d in lost]
-        if function.name in lost and failed and function.problem is None:
+        # the banner only where the backward is right for the learner's own forward pass
+        right_for_it = function.forward_first or not diagnosable(suite.assignment, function.name)
+        if function.name in lost and failed and function.problem is None and right_for_it:
             note = (f"these checks call your {', '.join(failed)}(), which fails its own checks: "
                     f"fix it first, then look at this function again")
             result.functions[index] = replace(function, problem=note)
@@ -115,7 +143,7 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
     # reading counts against the submission's time, as the sandbox's requests do
     limits = replace(limits, submission_seconds=max(
         0.0, limits.submission_seconds - (time.perf_counter() - started)))
-    expected = expected_traces(suite.assignment)
+    expected = _with_columns(expected_traces(suite.assignment))
     mistakes = mistake_traces(suite.assignment)
     # The learner's own code cells load first, so the helpers they define are there for
     # the answer cells, as they were when the notebook ran in Jupyter.
@@ -134,6 +162,9 @@ def grade_submission(suite: Suite, student: str, notebook: Path,
             problem = _function_problem(spec.name, submission, defined, sandbox.cell_errors,
                                         load_failure)
             function = _grade_function(spec, sandbox, expected, mistakes, problem)
+            # probes in the same sandbox, after the graded cases, for a function that failed
+            function = explain_function(suite.assignment, function, sandbox.run_cases,
+                                        next(iter(spec.depends_on), None))
             if spec.name in submission.notes:
                 function = replace(function, problem="; ".join(
                     filter(None, [submission.notes[spec.name], function.problem])))

@@ -5,9 +5,21 @@ suite's cases on the function as the kernel holds it, with the same checks and r
 the sandboxed grader. The kernel is the learner's: this path trusts the learner's code, as
 nbgrader always does. ``python -m autograder grade`` is the one that does not.
 """
-from .kit.checks import check_case, explain
+from .diagnosis.stage import excused, own_forward_verdict
+from .kit.checks import CallFailed, check_case, explain, run_case
 from .reference import expected_traces, mistake_traces
 from .suites import SUITES
+
+
+def _local_cases(functions: dict):
+    """Sandbox.run_cases's outcomes, from the functions as the kernel holds them."""
+    def run_cases(name: str, cases: list[dict]):
+        for case in cases:
+            try:
+                yield run_case(functions[name], case, functions)
+            except CallFailed as exc:
+                yield exc
+    return run_cases
 
 
 def check_hidden(assignment: str, function: str, group_id: str, fn, **functions) -> None:
@@ -18,6 +30,12 @@ def check_hidden(assignment: str, function: str, group_id: str, fn, **functions)
     checks = [check_case(fn, case, expected[function, group_id, i], spec.hints, functions,
                          mistakes.get((function, group_id, i)))
               for i, case in enumerate(group.cases)]
+    if not all(c.passed for c in checks) and spec.depends_on:
+        # the grader's policy for a backward pass after a slightly wrong forward pass
+        verdict = own_forward_verdict(assignment, function, spec.depends_on[0],
+                                      _local_cases({**functions, function: fn}))
+        if verdict is not None and verdict.keeps_marks:
+            checks = [excused(c) for c in checks]
     if not all(c.passed for c in checks):
         raise AssertionError(explain(checks))
     print(f"{function}: all {len(checks)} hidden checks on {group.summary} passed.")

@@ -59,6 +59,16 @@ def expected_traces(assignment: str) -> dict[tuple[str, str, int], list[dict]]:
             for i, case in enumerate(group.cases)}
 
 
+def mistake_functions(assignment: str, mistake) -> dict:
+    """The reference's functions, with a catalogued mistake's cells in place of their own
+    (the catalog is the grader's code: it runs in the grader's process)."""
+    namespace = {**reference_functions(assignment), "__name__": "mistake"}
+    exec(SUITES[assignment].prelude, namespace)
+    for grade_id, source in mistake.cells():
+        exec(compile(source, f"<mistake {mistake.name}: {grade_id}>", "exec"), namespace)
+    return namespace
+
+
 @functools.cache
 def mistake_traces(assignment: str) -> dict[tuple[str, str, int], list[dict]]:
     """(function, group id, case index) -> what each catalogued mistake of that function
@@ -72,10 +82,7 @@ def mistake_traces(assignment: str) -> dict[tuple[str, str, int], list[dict]]:
     mistakes, _ = catalog(assignment)
     found: dict[tuple[str, str, int], list[dict]] = {}
     for mistake in mistakes:
-        namespace = {**reference_functions(assignment), "__name__": "mistake"}
-        exec(suite.prelude, namespace)
-        for grade_id, source in mistake.cells():
-            exec(compile(source, f"<mistake {mistake.name}: {grade_id}>", "exec"), namespace)
+        namespace = mistake_functions(assignment, mistake)
         spec = suite.function(mistake.function)
         for group in spec.groups:
             for i, case in enumerate(group.cases):

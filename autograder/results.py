@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -122,11 +122,23 @@ def write_atomically(path: Path, text: str) -> None:
 def _scores_only(data: dict) -> dict:
     note = "the details of this result were too large to keep; the scores are exact"
     extra = {k: data["extra_data"].get(k) for k in ("student", "assignment", "notebook",
-                                                    "isolation", "grades", "fingerprint")}
+                                                    "isolation", "status", "grades",
+                                                    "fingerprint")}
     return {"score": data["score"], "execution_time": data.get("execution_time", 0),
             "output": note, "extra_data": {**extra, "problems": [note]},
             "tests": [{**{k: t.get(k) for k in ("name", "score", "max_score", "visibility")},
                        "output": note} for t in data["tests"]]}
+
+
+# What became of a submission, as results.json, the index, the score table and the CSV
+# say it: graded, or why it earned nothing without a check having failed on its merits.
+GRADED = "graded"
+MISSING = "missing"            # no notebook where nbgrader's layout puts it
+BLANK = "blank"                # every check met a stub: the release as it came
+UNREADABLE = "unreadable"      # a notebook no case could run on (not JSON, refused, no cells)
+GRADER_FAILED = "grader failed"  # the grader's own error: the next run grades it again
+STATUSES = (GRADED, MISSING, BLANK, UNREADABLE, GRADER_FAILED)
+_STUB = "raised NotImplementedError"  # how a check reports a stub (kit/checks.py)
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,8 @@ class GroupResult:
         failures = distinct_failures(list(self.checks))
         kept = [clean_text(message) for message in failures[:limit]]
         if len(failures) > limit:
-            kept.append(f"... and {len(failures) - limit} more failing checks")
+            more = len(failures) - limit
+            kept.append(f"... and {more} more failing check{'s' * (more != 1)}")
         return kept
 
 
@@ -161,6 +174,9 @@ class FunctionResult:
     groups: tuple[GroupResult, ...]
     problem: str | None = None  # why the function could not be graded at all, if so
     picture: dict | None = None  # evidence.plot_data of its first failed case
+    process_ended: bool = False  # a case killed or hung the learner's process
+    explanation: tuple[str, ...] = ()  # the diagnosis stage's lines (diagnosis/stage.py)
+    forward_first: bool = False  # right for the learner's forward pass, which is far off
 
     @property
     def score(self) -> float:
@@ -183,9 +199,15 @@ class FunctionResult:
         return clean_text("\n".join(lines), MAX_OUTPUT_CHARS)
 
     def hints(self) -> list[str]:
-        """Each diagnosis and hint of its failed checks once, each a capped text."""
-        return [clean_text(line) for line in distinct_hints([c for g in self.groups
-                                                             for c in g.checks])]
+        """The diagnosis stage's lines, then each diagnosis, hint and note of its checks
+        once, each a capped text. The stage's lines replace the per-case known mistakes
+        (the stage weighed them with the probes), and its diagnosis the generic hints."""
+        checks = [c for g in self.groups for c in g.checks]
+        if self.explanation:
+            named = any(line.startswith("Diagnosis") for line in self.explanation)
+            checks = [replace(c, diagnosis=(), hint="" if named else c.hint) for c in checks]
+        lines = dict.fromkeys([*self.explanation, *distinct_hints(checks)])
+        return [clean_text(line) for line in lines]
 
 
 @dataclass
@@ -199,6 +221,21 @@ class SubmissionResult:
     seconds: float = 0.0
     complete: bool = True  # False when the grader itself failed: a rerun grades it again
     printed: str | None = None  # the start and end of what the learner's code printed
+    submitted: bool = True  # False when there was no notebook file at all
+
+    @property
+    def status(self) -> str:
+        """One of STATUSES: graded, or why no check could judge the learner's code."""
+        checks = [c for f in self.functions for g in f.groups for c in g.checks]
+        if not self.complete:
+            return GRADER_FAILED
+        if not self.submitted:
+            return MISSING
+        if not checks:
+            return UNREADABLE
+        if all(_STUB in c.message for c in checks):
+            return BLANK
+        return GRADED
 
     @property
     def score(self) -> float:
@@ -209,7 +246,9 @@ class SubmissionResult:
         return sum(f.max_score for f in self.functions)
 
     def output(self) -> str:
-        lines = [f"{self.assignment} for {self.student}: {self.score:g}/{self.max_score:g}",
+        status = "" if self.status == GRADED else f" ({self.status})"
+        lines = [f"{self.assignment} for {self.student}: {self.score:g}/{self.max_score:g}"
+                 f"{status}",
                  f"Isolation of the learner's code: {self.isolation}."]
         lines += [f"Problem: {clean_text(p)}" for p in self.problems]
         return clean_text("\n".join(lines), MAX_OUTPUT_CHARS)
@@ -225,6 +264,7 @@ class SubmissionResult:
                        "output": f.output(), "visibility": "visible"} for f in self.functions],
             "extra_data": {"student": self.student, "assignment": self.assignment,
                            "notebook": self.notebook, "isolation": self.isolation,
+                           "status": self.status,
                            "problems": [clean_text(p) for p in self.problems],
                            "printed": self.printed,
                            "grades": {g.grade_id: g.score for f in self.functions
@@ -236,6 +276,8 @@ class SubmissionResult:
                                                 "failed": g.failures()}
                                                for g in f.groups] for f in self.functions},
                            "diagnosis": {f.name: f.hints() for f in self.functions},
+                           "function_problems": {f.name: clean_text(f.problem)
+                                                 for f in self.functions if f.problem},
                            "pictures": {f.name: f.picture for f in self.functions
                                         if f.picture}},
         })

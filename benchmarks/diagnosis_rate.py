@@ -29,12 +29,14 @@ relative error among its failing cases divided by the case's tolerance (a wrong 
 missing quantity or a raised error counts as infinite), in two readings: "reported", the
 error of the first differing quantity and step that the feedback shows (from the graded
 results), and "worst", the largest error over every quantity and step of the case (from the
-traces the grader computes for the catalog in its own process, as reference.py does). The
+traces the grader computes for the catalog in its own process: autograder/diagnosis/
+margins.py, which tests/test_diagnosis.py also asserts). The
 table lists each mistake's smallest margin over the hidden groups it fails: a margin near 1
 means a slightly different case could let the mistake through. Held-out variants that fail
 only by less than the target are listed too.
 
-A figure, not a test: it prints what the grader does today.
+A figure: it prints what the grader does today, through the sandbox. The test of the rate
+(tests/test_diagnosis.py) runs the grader's reasoning on the same variants in-process.
 """
 from __future__ import annotations
 
@@ -50,15 +52,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.batch import grade_batch  # noqa: E402
-from autograder.kit.checks import DEFAULT_TOL, align_signs, rel_error  # noqa: E402
 from autograder.mistakes import catalog, with_answer, with_variant  # noqa: E402
-from autograder.reference import expected_traces, mistake_traces  # noqa: E402
+from autograder.diagnosis.margins import worst_margins  # noqa: E402
 from autograder.results import FunctionResult  # noqa: E402
 from autograder.suites import SUITES  # noqa: E402
 from tests.helpers import solution_notebook, write_submission  # noqa: E402
@@ -182,52 +182,6 @@ def reported_margin(function: FunctionResult, hidden_only: bool = True) -> float
     """The smallest group margin over the (hidden) groups the function fails; None if none."""
     failing = [group_margin(g) for g in function.groups
                if (g.hidden or not hidden_only) and not g.passed]
-    return min(failing) if failing else None
-
-
-def value_margin(got, want, tol: float) -> float:
-    if isinstance(want, (str, bool)) or want is None:
-        return 0.0 if got == want else math.inf
-    try:
-        got_a, want_a = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    except (TypeError, ValueError):
-        return math.inf
-    if got_a.shape != want_a.shape or not np.array_equal(np.isfinite(got_a), np.isfinite(want_a)):
-        return math.inf
-    finite = np.isfinite(want_a)
-    return rel_error(got_a[finite], want_a[finite]) / tol
-
-
-def worst_margin(case: dict, trace: list[dict] | None, expected: list[dict]) -> float:
-    """The largest error / tolerance over every step and quantity of one case."""
-    if trace is None or len(trace) != len(expected):
-        return math.inf
-    tol = case.get("tol", DEFAULT_TOL)
-    ratios = []
-    for got, want in zip(trace, expected):
-        if case.get("sign_free"):
-            got = align_signs(got, want, case["sign_free"])
-        ratios += [value_margin(got[key], value, tol) if key in got else math.inf
-                   for key, value in want.items()]
-    return max(ratios, default=0.0)
-
-
-def worst_margins(assignment: str, mistake) -> float | None:
-    """The smallest, over the hidden groups the mistake fails, of the group's largest
-    worst-case margin; None when it fails no hidden group."""
-    spec = SUITES[assignment].function(mistake.function)
-    expected, traces = expected_traces(assignment), mistake_traces(assignment)
-    failing = []
-    for group in spec.groups:
-        if not group.hidden:
-            continue
-        ratios = [worst_margin(case, entry["trace"], expected[spec.name, group.id, i])
-                  for i, case in enumerate(group.cases)
-                  for entry in traces.get((spec.name, group.id, i), ())
-                  if entry["name"] == mistake.name]
-        ratios = [r for r in ratios if r > 1.0]
-        if ratios:
-            failing.append(max(ratios))
     return min(failing) if failing else None
 
 

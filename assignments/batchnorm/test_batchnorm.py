@@ -15,7 +15,8 @@ HERE = Path(__file__).absolute().parent  # not resolve(): the folder it was copi
 sys.path.insert(0, str(HERE))
 
 from checks import (ReleasedCells, added_cells, answer_cells, cell_filename,  # noqa: E402
-                    explain, load_visible, visible_checks, without_ipython)
+                    explain, load_visible, visible_checks, visible_probes,
+                    without_ipython)
 
 VISIBLE = load_visible(HERE)
 NOTEBOOK = HERE / VISIBLE["notebook"]
@@ -58,4 +59,5 @@ def test_visible_cases(name, learner_code):
     if not all(c.passed for c in checks):
         notes = [f"\n{label} did not run (cells you added load before the answer cells): "
                  f"{error}" for label, error in errors.items() if label.startswith("added ")]
-        pytest.fail(explain(checks) + "".join(notes), pytrace=False)
+        probed = visible_probes(name, namespace[name], HERE, namespace)
+        pytest.fail(explain(checks, probed) + "".join(notes), pytrace=False)

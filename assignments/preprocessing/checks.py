@@ -18,6 +18,7 @@ import copy
 import errno
 import hashlib
 import json
+import math
 import re
 import time
 import traceback
@@ -54,6 +55,7 @@ class Check:
     error: float | None = None
     tol: float | None = None
     diagnosis: tuple[str, ...] = ()  # the known mistakes the outputs match, with their hints
+    note: str = ""  # said even when it passed (values right in another shape)
 
 
 class CallFailed(Exception):
@@ -225,12 +227,91 @@ def run_bn_backward(fn: Callable, case: dict, functions: Mapping[str, Callable])
     """
     name, forward = case["function"], case["forward"]
     if forward not in functions:
-        raise CallFailed(f"{name}() needs {forward}() for its cache, and it is not defined")
+        raise CallFailed(f"{name}() needs {forward}() for its cache, and {forward}() did not "
+                         f"run (see its problem)")
     result = _call(functions[forward], forward, np.array(case["x"]), np.array(case["gamma"]),
                    np.array(case["beta"]), copy.deepcopy(case["bn_param"]))
     cache = _as_outputs(result, forward, ["out", "cache"])["cache"]
     result = _call(fn, name, np.array(case["dout"]), cache)
     return [_as_outputs(result, name, ["dx", "dgamma", "dbeta"])]
+
+
+# Random functions get a generator seeded by the case, and hyperparameter searches return
+# configurations (dicts): the runners turn what they return into arrays, and the
+# distribution of random outputs is judged in compare_traces (MEASURES), in the grader.
+
+def _seeded_calls(fn: Callable, case: dict, *args) -> list:
+    """``fn(rng, *args)`` for the seeds a, a, b of ``case["seeds"] = (a, b)``: the first two
+    show whether the same seed gives the same values, the third whether another differs."""
+    first, other = case["seeds"]
+    return [_call(fn, case["function"], np.random.default_rng(seed), *copy.deepcopy(args))
+            for seed in (first, first, other)]
+
+
+def run_samples(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """``fn(rng, low, high, size)`` under seeds a, a, b; the trace holds each call's samples."""
+    name, trace = case["function"], []
+    for samples in _seeded_calls(fn, case, case["low"], case["high"], case["size"]):
+        if not isinstance(samples, np.ndarray):
+            raise CallFailed(f"{name}() must return a numpy array, got {_describe(samples)}")
+        trace.append({"samples": samples})
+    return trace
+
+
+def config_matrix(configs, name: str, keys: list[str]) -> np.ndarray:
+    """A list of configurations (dicts with the space's keys) as an array (n, len(keys)),
+    columns in the order of ``keys``."""
+    if not isinstance(configs, (list, tuple)):
+        raise CallFailed(f"{name}() must return a list of configurations (dicts), "
+                         f"got {_describe(configs)}")
+    rows = []
+    for i, config in enumerate(configs):
+        if not isinstance(config, dict) or set(config) != set(keys):
+            raise CallFailed(f"{name}(): configuration {i} is {safe_text(config, 200)}; each "
+                             f"must be a dict with exactly the keys {sorted(keys)}")
+        try:
+            rows.append([float(config[key]) for key in keys])
+        except (TypeError, ValueError):
+            raise CallFailed(f"{name}(): configuration {i} holds a value that is not a "
+                             f"number: {safe_text(config, 200)}") from None
+    return np.array(rows, dtype=float).reshape(len(rows), len(keys))
+
+
+def run_random_configs(fn: Callable, case: dict,
+                       functions: Mapping[str, Callable]) -> list[dict]:
+    """``fn(rng, space, budget)`` under seeds a, a, b; each step holds the configurations as
+    an array (budget, dimensions), columns in the space's order."""
+    keys = list(case["space"])
+    return [{"configs": config_matrix(configs, case["function"], keys)}
+            for configs in _seeded_calls(fn, case, case["space"], case["budget"])]
+
+
+def run_grid_configs(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """``fn(space, budget)``; one step holding the configurations as for random search."""
+    configs = _call(fn, case["function"], copy.deepcopy(case["space"]), case["budget"])
+    return [{"configs": config_matrix(configs, case["function"], list(case["space"]))}]
+
+
+def run_narrowing(fn: Callable, case: dict, functions: Mapping[str, Callable]) -> list[dict]:
+    """``fn(results, space, top_k)`` must return a space with the same keys; the trace holds
+    ``"<key> range"`` (low, high) and ``"<key> scale"`` for each key, in the space's order."""
+    name = case["function"]
+    space = _call(fn, name, copy.deepcopy(case["results"]), copy.deepcopy(case["space"]),
+                  case["top_k"])
+    if not isinstance(space, dict) or set(space) != set(case["space"]):
+        raise CallFailed(f"{name}() must return a dict with the space's keys "
+                         f"{sorted(case['space'])}, got {safe_text(space, 200)}")
+    step = {}
+    for key in case["space"]:
+        entry = space[key]
+        try:
+            low, high, scale = entry
+            step[f"{key} range"] = np.array([float(low), float(high)])
+        except (TypeError, ValueError):
+            raise CallFailed(f"{name}(): space[{key!r}] must be (low, high, scale) with two "
+                             f"numbers, got {safe_text(entry, 200)}") from None
+        step[f"{key} scale"] = scale
+    return [step]
 
 
 RUNNERS: dict[str, Callable[[Callable, dict, Mapping[str, Callable]], list[dict]]] = {
@@ -239,6 +320,10 @@ RUNNERS: dict[str, Callable[[Callable, dict, Mapping[str, Callable]], list[dict]
     "call": run_call,
     "bn_forward": run_bn_forward,
     "bn_backward": run_bn_backward,
+    "samples": run_samples,
+    "random_configs": run_random_configs,
+    "grid_configs": run_grid_configs,
+    "narrowing": run_narrowing,
 }
 # Where a missing quantity should have been, for the message.
 CONTAINERS = {"update_step": "the returned config", "update_trajectory": "the returned config",
@@ -282,6 +367,191 @@ def numerical_bn_backward(forward: Callable, case: dict) -> list[dict]:
     return [{"dx": eval_numerical_gradient_array(out, x, dout),
              "dgamma": eval_numerical_gradient_array(out, gamma, dout),
              "dbeta": eval_numerical_gradient_array(out, beta, dout)}]
+
+
+# ---------------------------------------------------------------------------------------
+# Judging random outputs. Two right samplers that draw from the generator differently
+# return different numbers, so their traces are compared by what is measured on them here,
+# in the grader, from the returned samples: named verdicts (True or False, a shape) that a
+# right answer earns and each known mistake misses in its own way, so diagnose() can name
+# it. Beside each verdict: its false-rejection probability for a right sampler, and its
+# power against the mistakes. A verdict that a right sampler can miss by chance is a test
+# at level FALSE_REJECTION; a case holds at most 2 per dimension plus one per pair of
+# dimensions, so a right answer fails a 3-dimensional case with probability below 1e-8.
+
+FALSE_REJECTION = 1e-9
+
+
+def ks_distance(u: np.ndarray) -> float:
+    """The Kolmogorov-Smirnov distance sup_x |F_n(x) - x| of samples u from the uniform
+    distribution on [0, 1], F_n their empirical distribution function; 1.0 when a value
+    is not finite."""
+    u = np.sort(np.asarray(u, dtype=float).ravel())
+    if u.size == 0 or not np.all(np.isfinite(u)):
+        return 1.0
+    ranks = np.arange(1, u.size + 1)
+    return float(max(np.max(ranks / u.size - u), np.max(u - (ranks - 1) / u.size)))
+
+
+def ks_threshold(n: int, alpha: float = FALSE_REJECTION) -> float:
+    """The distance that n samples of the right distribution exceed with probability at
+    most ``alpha``. The Dvoretzky-Kiefer-Wolfowitz inequality with Massart's constant holds
+    for every n: P(D_n > t) <= 2 exp(-2 n t^2), so t = sqrt(ln(2 / alpha) / (2 n)); for
+    alpha = 1e-9, t = 3.272 / sqrt(n): 0.0517 at n = 4000, 0.1035 at n = 1000.
+
+    Power: the same inequality bounds a wrong sampler's empirical distribution to within t
+    of its own, so one whose distribution lies at distance Delta > 2 t from the right one
+    fails with probability at least 1 - alpha."""
+    return math.sqrt(math.log(2 / alpha) / (2 * n))
+
+
+def dependence_threshold(n: int, alpha: float = FALSE_REJECTION) -> float:
+    """The value of |mean((u - 1/2)(v - 1/2))| that n pairs of independent uniform u, v on
+    [0, 1] exceed with probability at most ``alpha``: each term lies in [-1/4, 1/4] with
+    mean 0, so Hoeffding's inequality gives P(|mean| >= t) <= 2 exp(-8 n t^2), and
+    t = sqrt(ln(2 / alpha) / (8 n)): 0.0259 at n = 4000, 0.0517 at n = 1000.
+
+    Power: one draw shared by two dimensions makes u = v, and the terms (u - 1/2)^2 lie in
+    [0, 1/4] with mean 1/12 = 0.083; by Hoeffding their mean falls to t or below with
+    probability at most exp(-32 n (1/12 - t)^2): 1.3e-14 at n = 1000, 3e-184 at n = 4000."""
+    return math.sqrt(math.log(2 / alpha) / (8 * n))
+
+
+def to_unit(x: np.ndarray, low: float, high: float, scale: str) -> np.ndarray:
+    """Where each x lies from low (0) to high (1), measured on its scale ("log": in log x).
+    A right sampler's values come out uniform on [0, 1]; the base of the log cancels."""
+    with np.errstate(all="ignore"):
+        if scale != "log":
+            return (np.asarray(x, dtype=float) - low) / (high - low)
+        return (np.log(x) - math.log(low)) / (math.log(high) - math.log(low))
+
+
+def dimension_verdicts(prefix: str, x: np.ndarray, low: float, high: float,
+                       scale: str) -> dict[str, bool]:
+    """The verdicts on n values x of one dimension, drawn from [low, high] on ``scale``.
+
+    * "in [low, high]" (with a relative slack of 1e-12 for the rounding of exp(log low)):
+      a right sampler never fails it; ``10 ** rng.uniform(low, high)``, the bounds taken as
+      exponents, always does (its values lie in [10^low, 10^high], about 1).
+    * "distinct values", at least n / 2 of them: n doubles drawn from a continuous
+      distribution collide in about n^2 2^-53 pairs (2e-9 at n = 4000), far from n / 2;
+      a sampled grid (k < n / 2 values) or one draw shared by every configuration always
+      fails it.
+    * "log(x) uniform (KS test)" for a log scale, "x uniform (KS test)" for a linear one:
+      false rejection at most 1e-9 (ks_threshold); uniform sampling of a log range whose
+      high / low = r >= 1e3 is at distance Delta >= 1/2 - 1/sqrt(r) >= 0.468 from the right
+      distribution (at the geometric midpoint), so it fails with probability 1 - 1e-9.
+    * for a log scale also "x uniform (KS test)", which a right answer fails (the same
+      Delta, the same probability): a uniform sampler passes it, and is named by it.
+    """
+    n, t = x.size, ks_threshold(x.size)
+    slack = 1e-12 * max(abs(low), abs(high))
+    verdicts = {
+        f"{prefix}in [low, high]": bool(np.all((x >= low - slack) & (x <= high + slack))),
+        f"{prefix}distinct values": bool(np.unique(x).size >= n / 2),
+        f"{prefix}{'log(x)' if scale == 'log' else 'x'} uniform (KS test)":
+            ks_distance(to_unit(x, low, high, scale)) <= t,
+    }
+    if scale == "log":
+        verdicts[f"{prefix}x uniform (KS test)"] = \
+            ks_distance(to_unit(x, low, high, "linear")) <= t
+    return verdicts
+
+
+def seed_verdicts(first: np.ndarray, again: np.ndarray, other: np.ndarray) -> dict[str, bool]:
+    """* "same seed, same values": a right function draws only from ``rng``, so it never
+      fails; one that draws from np.random's global state or the clock always does.
+    * "another seed, other values" (fewer than half the values equal): two seeds' streams
+      agree in a value with probability about 2^-52 each; a generator made inside the
+      function with a fixed seed always fails."""
+    return {"same seed, same values": bool(np.array_equal(first, again, equal_nan=True)),
+            "another seed, other values": bool(np.mean(first == other) < 0.5)}
+
+
+def _three_arrays(trace, key: str) -> list[np.ndarray] | str:
+    """The arrays under ``key`` in the three steps of a seeded trace, as floats, or what
+    is wrong with the trace."""
+    if not isinstance(trace, list) or len(trace) != 3 or \
+            not all(isinstance(step, dict) for step in trace):
+        return f"{_describe(trace)}, not three calls' outputs"
+    arrays = [step.get(key) for step in trace]
+    for value in arrays:
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+            return _describe(value)
+    return [value.astype(float) for value in arrays]
+
+
+def measure_samples(case: dict, trace: list[dict]) -> list[dict]:
+    """The verdicts on a ``samples`` trace: the shape, dimension_verdicts on the first
+    call's samples (the log scale unless the case says "scale"), seed_verdicts."""
+    size = case["size"]
+    arrays = _three_arrays(trace, "samples")
+    if isinstance(arrays, str):
+        return [{"shape": arrays}]
+    shapes = ", ".join(dict.fromkeys(str(a.shape) for a in arrays))
+    if shapes != str(tuple(size) if isinstance(size, (list, tuple)) else (size,)):
+        return [{"shape": shapes}]
+    return [{"shape": shapes,
+             **dimension_verdicts("", arrays[0].ravel(), case["low"], case["high"],
+                                  case.get("scale", "log")),
+             **seed_verdicts(*arrays)}]
+
+
+def measure_random_configs(case: dict, trace: list[dict]) -> list[dict]:
+    """The verdicts on a ``random_configs`` trace: the number of configurations, "distinct
+    configurations" (at least n / 2: one configuration repeated fails), dimension_verdicts
+    per dimension, "dimensions independent" (every pair's |mean((u - 1/2)(v - 1/2))| within
+    dependence_threshold, u and v the dimensions' to_unit values), seed_verdicts."""
+    arrays = _three_arrays(trace, "configs")
+    if isinstance(arrays, str):
+        return [{"configurations": arrays}]
+    shapes = ", ".join(dict.fromkeys(str(a.shape) for a in arrays))
+    if shapes != str((case["budget"], len(case["space"]))):
+        return [{"configurations": shapes}]
+    first = arrays[0]
+    verdicts = {"configurations": shapes,
+                "distinct configurations": bool(np.unique(first, axis=0).shape[0]
+                                                >= len(first) / 2)}
+    units = []
+    for j, (key, (low, high, scale)) in enumerate(case["space"].items()):
+        verdicts.update(dimension_verdicts(f"{key}: ", first[:, j], low, high, scale))
+        units.append(to_unit(first[:, j], low, high, scale) - 0.5)
+    t = dependence_threshold(len(first))
+    verdicts["dimensions independent"] = all(
+        bool(abs(np.mean(units[i] * units[j])) <= t)
+        for i in range(len(units)) for j in range(i + 1, len(units)))
+    return [{**verdicts, **seed_verdicts(*arrays)}]
+
+
+def sorted_rows(configs: np.ndarray) -> np.ndarray:
+    """The rows of ``configs`` (n, d) in lexicographic order, comparing values rounded to
+    9 significant digits, so that two ways of computing one grid sort alike."""
+    if configs.ndim != 2 or not len(configs):
+        return configs
+    keys = np.array([[float(f"{v:.9g}") for v in row] for row in configs.tolist()])
+    return configs[np.lexsort(keys.T[::-1])]
+
+
+def measure_grid(case: dict, trace: list[dict]) -> list[dict]:
+    """A grid in any order: the number of configurations, then the configurations in
+    sorted_rows order, compared exactly (to the case's tolerance). A grid over the budget
+    is not sorted: its number already fails it, and sorting costs the grader time."""
+    configs = trace[0].get("configs") if isinstance(trace, list) and len(trace) == 1 and \
+        isinstance(trace[0], dict) else None
+    if not isinstance(configs, np.ndarray) or configs.dtype.kind not in "biuf" or \
+            configs.ndim != 2:
+        return [{"number of configurations": _describe(configs)}]
+    if len(configs) > case["budget"]:
+        return [{"number of configurations": len(configs)}]
+    return [{"number of configurations": len(configs),
+             "configurations, in sorted order": sorted_rows(configs.astype(float))}]
+
+
+MEASURES: dict[str, Callable[[dict, list[dict]], list[dict]]] = {
+    "samples": measure_samples,
+    "random_configs": measure_random_configs,
+    "grid_configs": measure_grid,
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -344,6 +614,20 @@ def _numeric(value) -> bool:
         (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
+def _numeric_column(trace: list[dict], key: str) -> np.ndarray | None:
+    """The values of ``key`` over the steps as one float array, or None unless they are all
+    numbers of one shape. A trace that carries its columns (``trace.columns``: {key: array
+    over the steps}, as the sandbox's replies arrive) gives them without a pass per step."""
+    column = getattr(trace, "columns", {}).get(key)
+    if column is not None:
+        return column.astype(float) if column.dtype.kind in "iuf" else None
+    values = [step[key] for step in trace]
+    # shape of an array or () of a number: np.shape would cost more than the comparison
+    if not all(map(_numeric, values)) or len({getattr(v, "shape", ()) for v in values}) != 1:
+        return None
+    return np.asarray(values, dtype=float)
+
+
 def _all_close(actual: list[dict], expected: list[dict], tol: float) -> bool:
     """True when every quantity of every step matches: one vectorized pass per quantity.
 
@@ -351,16 +635,11 @@ def _all_close(actual: list[dict], expected: list[dict], tol: float) -> bool:
     """
     for key in expected[0]:
         try:
-            got = [step[key] for step in actual]
-            want = [step[key] for step in expected]
+            got_a, want_a = _numeric_column(actual, key), _numeric_column(expected, key)
         except KeyError:
             return False
-        if not all(map(_numeric, got)) or not all(map(_numeric, want)):
+        if got_a is None or want_a is None or got_a.shape != want_a.shape:
             return False
-        # shape of an array or () of a number: np.shape would cost more than the comparison
-        if len({getattr(v, "shape", ()) for v in got + want}) != 1:
-            return False
-        got_a, want_a = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
         if not (np.all(np.isfinite(got_a)) and np.all(np.isfinite(want_a))):
             return False
         if got_a.size and rel_error(got_a, want_a) > tol:
@@ -374,14 +653,19 @@ def compare_traces(function: str, case: dict, actual: list[dict], expected: list
     description = case["description"]
     hints = hints or {}
     container = CONTAINERS.get(case["kind"], "the outputs")
+    measure = MEASURES.get(case["kind"])
+    if measure is not None:  # random outputs: compared by the verdicts measured on them
+        actual, expected = measure(case, actual), measure(case, expected)
     if not isinstance(actual, list) or len(actual) != len(expected) or \
             not all(isinstance(step, dict) for step in actual):
         return Check(function, description, False, f"{function}: the run produced "
                      f"{_describe(actual)}, not {len(expected)} steps ({description}).")
     if case.get("sign_free"):
         actual = [align_signs(got, want, case["sign_free"]) for got, want in zip(actual, expected)]
+    actual, note = without_singletons(actual, expected)
     if _all_close(actual, expected, tol):
-        return Check(function, description, True, f"{function}: ok ({description}).", tol=tol)
+        return Check(function, description, True, f"{function}: ok ({description}).", tol=tol,
+                     note=note)
     for step, (got, want) in enumerate(zip(actual, expected)):
         for key, want_value in want.items():
             if key not in got:
@@ -394,7 +678,35 @@ def compare_traces(function: str, case: dict, actual: list[dict], expected: list
             hint = hints.get(key, hints.get("*", ""))
             message = f"{function}: {key} {problem}{where} ({description})."
             return Check(function, description, False, message, hint, key, step + 1, err, tol)
-    return Check(function, description, True, f"{function}: ok ({description}).", tol=tol)
+    return Check(function, description, True, f"{function}: ok ({description}).", tol=tol,
+                 note=note)
+
+
+def _singleton_free(shape: tuple) -> tuple:
+    return tuple(d for d in shape if d != 1)
+
+
+def without_singletons(actual: list[dict], expected: list[dict]) -> tuple[list[dict], str]:
+    """``actual`` with every array whose shape differs from the expected one only by
+    dimensions of size 1 (keepdims=True: (1, D) for (D,)) reshaped to the expected shape,
+    and a note naming them: such values keep their marks (the README's grading policy)."""
+    reshaped, shapes = [], {}
+    for got, want in zip(actual, expected):
+        step = dict(got)
+        for key, value in want.items():
+            value_got = got.get(key)
+            if isinstance(value_got, np.ndarray) and isinstance(value, np.ndarray) and \
+                    value_got.shape != value.shape and \
+                    _singleton_free(value_got.shape) == _singleton_free(value.shape):
+                step[key] = value_got.reshape(value.shape)
+                shapes.setdefault(key, (value_got.shape, value.shape))
+        reshaped.append(step)
+    if not shapes:
+        return actual, ""
+    named = ", ".join(f"{key} has shape {got} where {want} is expected"
+                      for key, (got, want) in shapes.items())
+    return reshaped, (f"{named}: the values are right, so the marks are kept; return the "
+                      f"shapes the docstring gives (no keepdims=True)")
 
 
 def diagnose(check: Check, case: dict, actual: list[dict], mistakes: list[dict] | None) -> Check:
@@ -418,6 +730,90 @@ def _same_outputs(check: Check, case: dict, actual: list[dict], trace: list[dict
            for got, want in zip(actual, trace)):
         return False
     return compare_traces(check.function, case, actual, trace).passed
+
+
+# ---------------------------------------------------------------------------------------
+# Diagnosis by probes: extra cases whose traces are matched against the reference's and
+# against those of formulas with one mistake (the grader's formula families, or their
+# traces released as data for the learner's own run).
+
+def kept_quantities(trace: list[dict] | None, keys) -> list[dict] | None:
+    if trace is None:
+        return None
+    return [{k: v for k, v in step.items() if k in keys} for step in trace]
+
+
+def same_trace(case: dict, got: list[dict] | None, want: list[dict] | None, keys) -> bool:
+    """``got`` (the learner's) and ``want`` (a candidate formula's) agree on ``keys``: the
+    same keys present at every step, the same values within the case's tolerance; or both
+    raised (None)."""
+    if got is None or want is None:
+        return got is None and want is None
+    got, want = kept_quantities(got, keys), kept_quantities(want, keys)
+    if len(got) != len(want) or any(g.keys() != w.keys() for g, w in zip(got, want)):
+        return False
+    return compare_traces(case["function"], case, got, want).passed
+
+
+def differing_quantities(probes: list[dict], learner: list, expected: list, keys
+                         ) -> str | None:
+    """Every quantity that differs from the reference's (not only the first): in how many
+    probes and by how much; None when none does."""
+    seen: dict[str, list[Check]] = {}
+    raised = 0
+    for probe, got, want in zip(probes, learner, expected):
+        if got is None:
+            raised += 1
+            continue
+        if probe.get("sign_free") and len(got) == len(want):
+            # components are compared up to a sign, chosen by the first sign-free quantity
+            got = [align_signs(g, w, probe["sign_free"]) for g, w in zip(got, want)]
+        one_by_one = {**probe, "sign_free": None}
+        for key in sorted(set(keys) & set(want[0])):
+            check = compare_traces(probe["function"], one_by_one, kept_quantities(got, {key}),
+                                   kept_quantities(want, {key}))
+            if not check.passed:
+                seen.setdefault(key, []).append(check)
+    if not seen and not raised:
+        return None
+    parts = []
+    for key, checks in seen.items():
+        errors = [c.error for c in checks if c.error is not None]
+        size = f", relative error up to {max(errors):.1e}" if errors else \
+            f"; e.g. {checks[0].message.split(f'{key} ', 1)[-1].rstrip('.')}"
+        parts.append(f"{key} in {len(checks)} of {len(probes)}{size}")
+    if raised:
+        parts.append(f"the function raised in {raised} of {len(probes)}")
+    return "What differs in the diagnostic probes: " + "; ".join(parts) + "."
+
+
+def run_probes(fn: Callable, probes: list[dict],
+               functions: Mapping[str, Callable] | None = None) -> list[list[dict] | None]:
+    """The trace of every probe, None where ``fn`` raised on it."""
+    traces = []
+    for case in probes:
+        try:
+            traces.append(run_case(fn, case, functions))
+        except CallFailed:
+            traces.append(None)
+    return traces
+
+
+def probe_diagnosis(fn: Callable, table: dict,
+                    functions: Mapping[str, Callable] | None = None) -> list[str]:
+    """What the released probes say of ``fn``: the words of the one formula in ``table``
+    (the reference first, then every formula with one mistake, as traces on the probes)
+    whose traces match the learner's on every probe, then what differs from the
+    reference; [] when nothing differs."""
+    keys, probes = set(table["keys"]), table["probes"]
+    traces = run_probes(fn, probes, functions)
+    fitting = [member["words"] for member in table["members"]
+               if all(same_trace(case, got, want, keys)
+                      for case, got, want in zip(probes, traces, member["traces"]))]
+    shown = len(fitting) == 1 and any(trace is not None for trace in traces)
+    lines = [f"Diagnosis: {text}" for text in fitting[0]] if shown else []
+    differs = differing_quantities(probes, traces, table["members"][0]["traces"], keys)
+    return lines + ([differs] if differs else [])
 
 
 def too_slow(case: dict) -> str:
@@ -691,16 +1087,35 @@ def distinct_failures(checks: list[Check]) -> list[str]:
 
 
 def distinct_hints(checks: list[Check]) -> list[str]:
-    """Each diagnosis once; the generic hints only where no known mistake explains a failure."""
+    """Each diagnosis once, the generic hints where none explains a failure, then each note.
+
+    A known mistake is named only when its outputs match on every failed case whose outputs
+    were compared: one that matched a single case, and not the others, is no explanation.
+    """
     failed = [c for c in checks if not c.passed]
-    diagnoses = [f"Diagnosis: {d}" for c in failed for d in c.diagnosis]
-    hints = [f"Hint: {c.hint}" for c in failed if c.hint and not c.diagnosis]
-    return list(dict.fromkeys(diagnoses + hints))
+    compared = [c for c in failed if c.quantity is not None]
+    explaining = [d for d in (compared[0].diagnosis if compared else ())
+                  if all(d in c.diagnosis for c in compared)]
+    diagnoses = [f"Diagnosis: {d}" for d in explaining]
+    hints = [f"Hint: {c.hint}" for c in failed if c.hint and not explaining]
+    notes = [f"Note: {c.note}" for c in checks if c.note]
+    return list(dict.fromkeys(diagnoses + hints + notes))
 
 
-def explain(checks: list[Check]) -> str:
-    """The failures' messages, then each distinct diagnosis or hint once."""
-    return "\n".join(distinct_failures(checks) + distinct_hints(checks))
+def explain(checks: list[Check], probed: list[str] = ()) -> str:
+    """The failures' messages, then what the probes found (probe_diagnosis: a diagnosis
+    there replaces the per-case hints and known mistakes), then each distinct diagnosis,
+    hint or note once."""
+    if any(line.startswith("Diagnosis") for line in probed):
+        checks = [replace(c, diagnosis=(), hint="") for c in checks]
+    return "\n".join(distinct_failures(checks) + list(probed) + distinct_hints(checks))
+
+
+def visible_probes(name: str, fn: Callable, folder: Path = HERE,
+                   functions: Mapping[str, Callable] | None = None) -> list[str]:
+    """The released probes' diagnosis of ``fn`` (probe_diagnosis); [] without a table."""
+    table = load_visible(folder)["functions"][name].get("diagnosis")
+    return probe_diagnosis(fn, table, functions) if table else []
 
 
 def check_visible(name: str, fn: Callable, **functions: Callable) -> None:
@@ -710,7 +1125,7 @@ def check_visible(name: str, fn: Callable, **functions: Callable) -> None:
     """
     checks = visible_checks(name, fn, HERE, functions)
     if not all(c.passed for c in checks):
-        raise AssertionError(explain(checks))
+        raise AssertionError(explain(checks, visible_probes(name, fn, HERE, functions)))
     print(f"{name}: all {len(checks)} visible checks passed.")
 
 

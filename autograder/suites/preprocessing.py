@@ -3,7 +3,9 @@
 Every function gets the visible cases (2 points), hidden cases on demanding data (4
 points: train and test sets with different means and scales, N != D, features far from the
 origin and on very different scales) and hidden edge cases (4 points). Principal
-components are compared up to a sign per component, the same for train and test.
+components are compared up to a sign per component, the same for train and test. An output
+whose values are right in a shape that differs only by dimensions of size 1 keeps its marks,
+with a note (the README's grading section).
 """
 from __future__ import annotations
 
