@@ -1,0 +1,1 @@
+../../autograder/kit/submit.py
