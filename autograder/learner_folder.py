@@ -90,7 +90,8 @@ def write_learner_files(folder: Path, notebook: str, functions: list[str]) -> li
              test_file: "runs the visible checks on the notebook (`python -m pytest`)"}
     files = "\n".join(f"- `{name}`: {roles[name]}" if name in roles else f"- `{name}`: data "
                       f"the notebook loads" for name in names)
-    submit = (", or with `python submit.py`" if "submit.py" in names else "")
+    submit = (" (on a course server: `python submit.py --token 'YOUR LINK'`, with the personal "
+              "link your organizer sent)" if "submit.py" in names else "")
     written["README.md"] = README.format(
         assignment=folder.name, notebook=notebook, files=files, submit=submit,
         functions=", ".join(f"`{name}`" for name in functions))
