@@ -17,7 +17,9 @@ showed it. A learner who failed a function with no diagnosis is counted as
 ``undiagnosed``, unless every one of its failed checks met
 the release's stub (NotImplementedError): that learner has ``not_attempted`` it.
 ``statuses`` counts the submissions of an assignment by ``extra_data.status`` (see
-results.Status): how many were graded, missing, blank or unreadable.
+results.Status): how many were graded, missing, blank or unreadable. The functions' counts
+are over graded and blank submissions only: of a missing or unreadable notebook, or one the
+grader failed on, nothing ran, and it shows in ``statuses`` alone.
 
 ``summary_html`` is an HTML fragment (no <html> or <style>; inline styles only) with a bar
 per function drawn as inline SVG, for the organizer's index page or any other page.
@@ -30,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
-from .results import _STUB, clean_text
+from .results import _STUB, BLANK, GRADED, clean_text
 
 _DIAGNOSIS = "Diagnosis: "
 _MISTAKE = re.compile(r"^Diagnosis: your outputs match a known mistake, (.+?) \(")
@@ -136,6 +138,8 @@ def summarize(results: Iterable[dict]) -> ClassSummary:
     statuses: dict[str, Counter] = {}
     for (assignment, _), learner in sorted(latest.items()):
         statuses.setdefault(assignment, Counter())[learner.status] += 1
+        if learner.status not in (GRADED, BLANK):
+            continue  # nothing of theirs ran: a missing notebook is not an undiagnosed failure
         for position, (function, full, names, stub) in enumerate(learner.functions):
             key = (assignment, function)
             order.setdefault(key, position)

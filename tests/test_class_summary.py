@@ -86,6 +86,20 @@ def test_what_the_probes_found_counts_by_its_words_before_the_details():
     assert (sgd.mistakes, sgd.undiagnosed) == ((("your default learning_rate is 0.001", 2),), 0)
 
 
+def test_missing_and_unreadable_submissions_count_in_statuses_not_as_failures():
+    ran = _result("a", _function("sgd", False, ("EMA form",)))
+    absent = []
+    for student, status in (("b", "missing"), ("c", "unreadable")):
+        data = _result(student, _function("sgd", False))
+        data["extra_data"]["status"] = status
+        absent.append(data)
+    summary = summarize([ran, *absent])
+    sgd, = summary.of("optimizers")
+    assert (sgd.learners, sgd.passing, sgd.undiagnosed, sgd.mistakes) == (1, 0, 0,
+                                                                          (("EMA form", 1),))
+    assert summary.statuses["optimizers"] == {"graded": 1, "missing": 1, "unreadable": 1}
+
+
 def test_html_draws_a_bar_per_function_as_long_as_its_share_and_escapes_names():
     summary = summarize([_result("a", _function("sgd", True),
                                  _function("adam", False, ("<script>x</script>",))),
