@@ -47,7 +47,8 @@ def test_a_member_signs_in_with_the_link_uploads_and_sees_the_score_and_a_pictur
         browser.get(f"{server.url}/login?token={server.member('ada')}")
         assert browser.title == "Sign in as ada?"
         browser.find_element(By.CSS_SELECTOR, "#sign-in button").click()
-        assert "Assignments of ada" in browser.title
+        # a click returns before the form's POST has loaded the next page
+        WebDriverWait(browser, 10).until(expected_conditions.title_contains("Assignments of ada"))
         assert browser.find_element(By.CSS_SELECTOR, "p.who strong").text == "ada"
         Select(browser.find_element(By.NAME, "assignment")).select_by_visible_text("optimizers")
         browser.find_element(By.NAME, "notebook").send_keys(str(WRONG_OPTIMIZERS))
@@ -64,6 +65,7 @@ def test_a_member_signs_in_with_the_link_uploads_and_sees_the_score_and_a_pictur
                    for image in pictures)
         assert browser.find_element(By.CSS_SELECTOR, "nav button").text == "Sign out"
         browser.find_element(By.LINK_TEXT, "← Your assignments").click()
+        WebDriverWait(browser, 10).until(expected_conditions.title_contains("Assignments of ada"))
         assert "20 / 50" in browser.find_element(By.TAG_NAME, "table").text
 
         # a dropped file selects the assignment of its name, says so, and waits for Submit
@@ -126,6 +128,7 @@ def test_a_page_elsewhere_cannot_sign_a_members_browser_in_as_someone_else(tmp_p
         try:
             browser.get(f"{server.url}/login?token={ada}")
             browser.find_element(By.CSS_SELECTOR, "#sign-in button").click()
+            WebDriverWait(browser, 10).until(lambda b: "Assignments of ada" in b.title)
             browser.get(f"{elsewhere}/go")
             WebDriverWait(browser, 10).until(lambda b: b.title == "Sign in as eve?")  # asked
             assert "This browser is signed in as ada" in browser.find_element(
