@@ -26,13 +26,12 @@ per function drawn as inline SVG, for the organizer's index page or any other pa
 """
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
-from .results import _STUB, BLANK, GRADED, clean_text
+from .results import _STUB, BLANK, GRADED, clean_text, html_text
 
 _DIAGNOSIS = "Diagnosis: "
 _MISTAKE = re.compile(r"^Diagnosis: your outputs match a known mistake, (.+?) \(")
@@ -163,7 +162,7 @@ def summarize(results: Iterable[dict]) -> ClassSummary:
 
 
 def _e(text) -> str:
-    return html.escape(clean_text(text, 300))
+    return html_text(text, 300)
 
 
 BAR_WIDTH = 300  # pixels of a bar at 100 %

@@ -14,7 +14,6 @@ error instead: neither a batch nor the `feedback` command stops on one learner's
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import logging
@@ -30,8 +29,9 @@ import numpy as np
 from .class_summary import summarize, summary_html
 from .evidence import MAX_POINTS
 from .hidden_details import held_back, read_setting
-from .results import (BLANK, MAX_OUTPUT_CHARS, MAX_PAGE_BYTES, MAX_RESULTS_BYTES,
-                      MAX_TEXT_CHARS, clean_text, fit, write_atomically)
+from .results import (BLANK, MAX_OUTPUT_CHARS, MAX_PAGE_BYTES, MAX_RESULTS_BYTES, clean_text,
+                      fit, write_atomically)
+from .results import html_text as _e
 
 PAGE = "feedback.html"
 FAR = 1e12  # no coordinate is drawn farther out, so that axis limits and contours stay finite
@@ -307,11 +307,6 @@ def draw(picture: dict) -> str | None:
     with _MATPLOTLIB:
         figure = plot(picture)
         return _png(figure) if figure is not None else None
-
-
-def _e(text, limit: int = MAX_TEXT_CHARS) -> str:
-    """Any text, cleaned, cut to ``limit`` characters and escaped for HTML."""
-    return html.escape(clean_text(text, limit))
 
 
 def _picture(name: str, picture) -> str:

@@ -1,6 +1,7 @@
 """Typed results of grading, turned into Gradescope's results.json only at the edge."""
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -45,6 +46,11 @@ def clean_text(value, limit: int = MAX_TEXT_CHARS) -> str:
     text = cut_text(value if type(value) is str else safe_text(value, limit), limit)
     text = text.replace("\r\n", "\n").encode("utf-16", "surrogatepass")
     return text.decode("utf-16", "replace").translate(_SAFE_CHARACTERS)
+
+
+def html_text(value, limit: int = MAX_TEXT_CHARS) -> str:
+    """``value`` cleaned (clean_text), cut to ``limit`` characters and escaped for HTML."""
+    return html.escape(clean_text(value, limit))
 
 
 def clean_data(value, limit: int = MAX_OUTPUT_CHARS):
