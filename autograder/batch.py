@@ -189,10 +189,11 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
     results = []
     with GradebookWriter(db_url) as gradebook, warm_sandboxes(), \
             ThreadPoolExecutor(workers) as pool:
+        recorded = {suite.assignment: gradebook.submitted(suite) for suite in suites}
         todo = [(job, job.fingerprint()) for job in jobs]
         todo = [(job, fingerprint) for job, fingerprint in todo if force
                 or recorded_fingerprint(job.results_path(out)) != fingerprint
-                or not gradebook.has(job.suite, job.student)]
+                or job.student not in recorded[job.suite.assignment]]
         hidden_from = read_setting(out)
         futures = {pool.submit(grade_safely, job, fingerprint, limits, isolation, hidden_from):
                    job for job, fingerprint in todo}
