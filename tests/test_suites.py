@@ -2,6 +2,8 @@
 strong enough to mean something."""
 from __future__ import annotations
 
+import copy
+import io
 import json
 import re
 
@@ -9,8 +11,10 @@ import numpy as np
 import pytest
 
 from autograder.inkernel import check_hidden
+from autograder.kit import checks
 from autograder.mistakes import catalog
 from autograder.reference import expected_traces, reference_functions
+from autograder.sandbox import wire
 from autograder.suites import SUITES
 
 from .helpers import ROOT
@@ -92,3 +96,61 @@ def test_hidden_inputs_differ_from_visible_ones():
                 for case in group.cases:
                     w = np.asarray(case.get("w", case.get("w0")))
                     assert not any(v.shape == w.shape and np.array_equal(v, w) for v in visible_w)
+
+
+def test_deepcopy_config_copies_as_deepcopy_does():
+    shared = np.arange(6.0).reshape(2, 3)
+    nested = [shared, {"inner": np.zeros(2)}]
+    config = {"learning_rate": 1e-2, "t": 3, "mode": "train", "eps": None,
+              "m": shared, "also_m": shared, "fortran": np.asfortranarray(shared),
+              "objects": np.array([[1.0], "a"], dtype=object), "nested": nested,
+              "scalar": np.float64(0.5), "rng_state": (1, [2.0])}
+    config["itself"] = [config]
+    got = checks.deepcopy_config(config)
+    want = copy.deepcopy(config)
+    assert list(got) == list(want)
+    for key in ("m", "fortran"):
+        assert got[key] is not config[key] and np.array_equal(got[key], config[key])
+    assert got["fortran"].flags.f_contiguous  # the memory order kept, as ndarray.__deepcopy__
+    assert got["m"] is got["also_m"] is got["nested"][0]  # one array, one copy
+    assert got["objects"][0] is not config["objects"][0]  # an object array's items copied
+    assert got["objects"][0] == [1.0] and got["nested"][1]["inner"] is not nested[1]["inner"]
+    assert got["itself"][0] is got  # a config that holds itself holds its copy
+    assert got["rng_state"] == (1, [2.0]) and got["rng_state"][1] is not config["rng_state"][1]
+    for key in ("learning_rate", "t", "mode", "eps"):
+        assert got[key] is config[key]
+    assert got["scalar"] == 0.5 and type(got["scalar"]) is np.float64
+
+
+class Config(dict):
+    pass
+
+
+@pytest.mark.parametrize("value", [None, [{"m": np.zeros(2)}], Config(m=np.zeros(2))])
+def test_deepcopy_config_of_what_is_not_a_plain_dict_is_deepcopy(value):
+    got = checks.deepcopy_config(value)
+    assert type(got) is type(value)
+    assert repr(got) == repr(copy.deepcopy(value))
+
+
+def through_the_wire(trace):
+    return wire.read_message(io.BytesIO(wire.pack(wire.columns(trace))).read)
+
+
+@pytest.mark.parametrize("change", ["none", "t off at step 7", "m keepdims", "lr off at step 9"])
+def test_traces_with_columns_get_the_verdict_of_plain_steps(change):
+    case = SUITES["optimizers"].function("adam").group("trajectories").cases[0]
+    expected = expected_traces("optimizers")["adam", "trajectories", 0]
+    actual = [dict(step) for step in expected]
+    if change == "t off at step 7":
+        actual[6]["t"] += 1
+    elif change == "m keepdims":
+        actual = [{**step, "m": step["m"][None]} for step in actual]
+    elif change == "lr off at step 9":
+        actual[8]["learning_rate"] *= 1.01
+    plain = checks.compare_traces("adam", case, actual, expected)
+    whole = checks.compare_traces("adam", case, through_the_wire(actual),
+                                  wire.Steps.of(expected))
+    assert whole == plain
+    assert plain.passed == (change in ("none", "m keepdims"))
+    assert ("keepdims" in plain.note) == (change == "m keepdims")

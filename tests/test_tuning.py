@@ -237,3 +237,97 @@ def test_failed_random_cases_get_pictures_of_where_the_values_fall():
                        "dimensions independent", 1)
     learner = np.array(shared["learner"])
     assert np.allclose(learner[:, 0], learner[:, 1])  # the picture shows the shared draw
+
+
+KEYS = ["learning_rate", "reg"]
+
+
+def looped_matrix(configs) -> np.ndarray:
+    """What config_matrix returns for valid configurations, written as its definition."""
+    return np.array([[float(c[k]) for k in KEYS] for c in configs], dtype=float
+                    ).reshape(len(configs), len(KEYS))
+
+
+class Config(dict):
+    pass
+
+
+@pytest.mark.parametrize("configs", [
+    [{"learning_rate": 1e-3, "reg": 0.5}, {"reg": 2, "learning_rate": np.float64(0.25)}],
+    ({"learning_rate": 10 ** 30, "reg": -0.0},),                  # a tuple; a large int
+    [{"learning_rate": True, "reg": "1.5"}],                       # what float() accepts
+    [Config(learning_rate=1.0, reg=2.0)],                          # a dict subclass
+    [{"learning_rate": np.float32(0.1), "reg": np.int64(3)}],      # other numpy scalars
+    [{"learning_rate": float("nan"), "reg": float("inf")}] * 3,
+    []])
+def test_config_matrix_gives_the_values_float_gives_them(configs):
+    got = checks.config_matrix(configs, "f", KEYS)
+    want = looped_matrix(configs)
+    assert got.dtype == np.float64 and got.shape == want.shape == (len(configs), 2)
+    assert np.array_equal(got, want, equal_nan=True)
+
+
+def test_config_matrix_of_one_key_is_a_column():
+    configs = [{"reg": float(i)} for i in range(4)]
+    assert checks.config_matrix(configs, "f", ["reg"]).tolist() == [[0.0], [1.0], [2.0], [3.0]]
+
+
+@pytest.mark.parametrize("configs, message", [
+    ({"learning_rate": 1.0, "reg": 1.0},
+     "f() must return a list of configurations (dicts), got a value of type dict"),
+    ([{"learning_rate": 1.0, "reg": 1.0}, {"learning_rate": 1.0}],
+     "f(): configuration 1 is {'learning_rate': 1.0}; each must be a dict with exactly the "
+     "keys ['learning_rate', 'reg']"),
+    ([{"learning_rate": 1.0, "reg": 1.0, "dropout": 0.5}],
+     "f(): configuration 0 is {'learning_rate': 1.0, 'reg': 1.0, 'dropout': 0.5}; each must "
+     "be a dict with exactly the keys ['learning_rate', 'reg']"),
+    ([{"learning_rate": 1.0, "reg": 1.0}, [1.0, 1.0]],
+     "f(): configuration 1 is [1.0, 1.0]; each must be a dict with exactly the keys "
+     "['learning_rate', 'reg']"),
+    ([{"learning_rate": 1.0, "reg": 1.0}, {"learning_rate": None, "reg": 1.0}],
+     "f(): configuration 1 holds a value that is not a number: {'learning_rate': None, "
+     "'reg': 1.0}"),
+    ([{"learning_rate": "fast", "reg": 1.0}],
+     "f(): configuration 0 holds a value that is not a number: {'learning_rate': 'fast', "
+     "'reg': 1.0}"),
+    ([{"learning_rate": np.zeros(2), "reg": 1.0}],
+     "f(): configuration 0 holds a value that is not a number: {'learning_rate': "
+     "array([0., 0.]), 'reg': 1.0}"),
+])
+def test_config_matrix_words_what_is_wrong_with_a_configuration(configs, message):
+    with pytest.raises(checks.CallFailed) as raised:
+        checks.config_matrix(configs, "f", KEYS)
+    assert str(raised.value) == message
+
+
+def test_config_matrix_lets_an_int_beyond_floats_raise_as_float_does():
+    with pytest.raises(OverflowError):
+        checks.config_matrix([{"learning_rate": 10 ** 400, "reg": 1.0}], "f", KEYS)
+
+
+def test_the_expected_side_of_a_random_case_is_measured_once():
+    case = SUITE.function("sample_log_uniform").group("distribution").cases[0]
+    expected = expected_traces("tuning")["sample_log_uniform", "distribution", 0]
+    measured = []
+    measure = checks.MEASURES["samples"]
+
+    def counted(case, trace):
+        measured.append(trace)
+        return measure(case, trace)
+
+    first = checks._measured_expected(counted, case, expected)
+    again = checks._measured_expected(counted, case, expected)
+    assert again is first and first == measure(case, expected)
+    copied = [dict(step) for step in expected]  # another trace, measured on its own
+    checks._measured_expected(counted, case, copied)
+    assert [id(t) for t in measured] in ([id(expected), id(copied)], [id(copied)])
+
+
+def test_sorted_rows_round_to_nine_digits_as_text_does():
+    rng = np.random.default_rng(5)
+    configs = rng.standard_normal((300, 3)) * 10.0 ** rng.integers(-8, 8, (300, 3))
+    configs[::7, 0] = configs[1::7, 0] * (1 + 1e-12)  # equal to 9 digits: the next key decides
+    configs[5] = [np.nan, np.inf, -0.0]
+    keys = np.array([[float(f"{v:.9g}") for v in row] for row in configs.tolist()])
+    want = configs[np.lexsort(keys.T[::-1])]
+    assert np.array_equal(checks.sorted_rows(configs), want, equal_nan=True)

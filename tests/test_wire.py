@@ -181,3 +181,58 @@ def column_tag(steps=2, keys=("w",), stacked=(True,), values=None):
 def test_forged_trace_columns_are_refused_before_any_step_is_built(tag, match):
     with pytest.raises(wire.WireError, match=match):
         raw_message({"$tuple": [tag]}, [np.zeros((2, 3)).tobytes()])
+
+
+def test_a_functions_cases_are_packed_once_and_sent_as_packed():
+    cases = [{"function": "f", "x": np.arange(3.0)}, {"function": "f", "x": np.ones(2)}]
+    packed = wire.cases_request("f", cases)
+    assert wire.cases_request("f", list(cases)) is packed  # another list, the same cases
+    assert wire.pack(packed) == packed.data
+    back = wire.read_message(io.BytesIO(packed.data).read)
+    assert back["op"] == "cases" and back["fn"] == "f"
+    assert [c["x"].tolist() for c in back["cases"]] == [[0.0, 1.0, 2.0], [1.0, 1.0]]
+    equal = [dict(case) for case in cases]  # equal cases, other objects: packed on their own
+    assert wire.cases_request("f", equal) is not packed
+    assert wire.cases_request("g", cases) is not packed
+    assert wire.cases_request("f", cases[:1]) is not packed
+
+
+def test_packed_requests_are_kept_for_the_most_recent_lists_only():
+    first = [{"function": "f", "n": 0}]
+    packed = wire.cases_request("f", first)
+    for n in range(wire.KEPT_REQUESTS):
+        wire.cases_request("f", [{"function": "f", "n": n}])
+    assert len(wire._REQUESTS) <= wire.KEPT_REQUESTS
+    assert wire.cases_request("f", first) is not packed  # forgotten, then packed again
+
+
+def test_quantities_kept_as_python_numbers_arrive_with_a_float_column():
+    trace = [{"t": i, "lr": 0.5 / (i + 1), "flag": True, "single": np.float32(i),
+              "big": 2 ** 62 + i, "w": np.zeros(2)} for i in range(4)]
+    back = roundtrip(wire.columns(trace))
+    assert set(back.columns) == {"t", "lr", "big", "w"}  # no bools, no numpy scalars
+    assert back.columns["t"].dtype == np.float64 and back.columns["t"].tolist() == [0, 1, 2, 3]
+    assert back.columns["lr"].tolist() == [step["lr"] for step in trace]
+    assert [type(step["t"]) for step in back] == [int] * 4  # the steps keep their values
+    assert set(wire.Steps.of(trace).columns) == {"t", "lr", "big", "w"}
+
+
+def test_a_number_too_large_for_a_float_has_no_column():
+    assert wire.number_column([1, 10 ** 400]) is None
+    assert wire.number_column([1, 2.5]).tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize("values", [[0.5, -1.0], [1, 2 ** 63 - 1, -2 ** 63], [1, 2 ** 63],
+                                    [1, 2.5], [True, 1], [1.0, "1"], []])
+def test_lists_of_numbers_decode_as_element_by_element(values):
+    decoded = wire.decode(values, [])
+    assert decoded == [wire.decode(v, []) for v in values]
+    assert [type(v) for v in decoded] == [type(wire.decode(v, [])) for v in values]
+
+
+@pytest.mark.parametrize("values", [[0.5, -1.0], [1, 2 ** 70], [0.5, float("nan")],
+                                    [1, 2.5], [True, 1], [np.float32(1.5)], []])
+def test_lists_of_numbers_encode_as_element_by_element(values):
+    whole, one_by_one = [], []
+    assert wire.encode(values, whole) == [wire.encode(v, one_by_one) for v in values]
+    assert whole == one_by_one
