@@ -707,3 +707,89 @@ def test_the_warm_template_keeps_nothing_of_the_sandboxes_it_made():
         held = _memory(zygotes[0])
     assert b"numpy" in held  # its memory was read
     assert [uid for uid in uids if str(uid).encode() in held] == []
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_warm_sandboxes_at_once_each_lead_a_pid_namespace_the_template_does_not_share():
+    look = "import os\ndef ns():\n    return os.readlink('/proc/self/ns/pid'), os.getppid()\n"
+    with process_module.warm_sandboxes():
+        template = process_module._Warm.template
+        if template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        with sandbox({"ns": look}, "bubblewrap") as first, \
+                sandbox({"ns": look}, "bubblewrap") as second:
+            first.start()
+            second.start()
+            assert isinstance(second._proc, ForkedWorker)
+            seen = [first.call("ns"), second.call("ns")]
+            zygote = next(pid for pid in _descendants(template._proc.pid)
+                          if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] != b"bwrap")
+            own = os.readlink(f"/proc/{zygote}/ns/pid")
+            # the template went back to its own namespace after each fork
+            assert os.readlink(f"/proc/{zygote}/ns/pid_for_children") == own
+    (first_ns, first_parent), (second_ns, second_parent) = seen
+    assert first_ns != second_ns and own not in (first_ns, second_ns)
+    assert first_parent == second_parent == 1  # each worker's parent leads its namespace
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_a_warm_worker_once_ended_leaves_no_process_in_its_cgroup():
+    """Ending a warm worker waits, through a pidfd of its namespace's first process, for
+    every process of the namespace, detached ones included, without listing the cgroup."""
+    scatter = """
+import os, subprocess
+def scatter():
+    for _ in range(3):
+        subprocess.Popen(["/bin/sleep", "1000"], start_new_session=True)
+    if os.fork() == 0:  # an orphan, reparented to the namespace's first process
+        os.setsid()
+        os.execv("/bin/sleep", ["sleep", "1000"])
+    return len(os.listdir("/proc"))
+"""
+    with process_module.warm_sandboxes():
+        if process_module._Warm.template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        with sandbox({"scatter": scatter}, "bubblewrap") as box:
+            box.start()
+            assert isinstance(box._proc, ForkedWorker) and box._proc.whole_namespace
+            box.call("scatter")
+            assert len(box._cgroup.pids()) >= 6  # its first process, the worker, four sleeps
+            worker = box._proc
+            box.end_worker()
+            assert worker.returncode is not None
+            assert box._cgroup.pids() == []
+            paths = list(box._cgroup.paths)
+        assert not any(path.exists() for path in paths)  # removed at the first try
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has, and waits for its
+    parent's wait)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_removing_a_cgroup_that_holds_processes_ends_them_first():
+    from autograder.sandbox.cgroup import SandboxCgroup
+
+    cgroup = SandboxCgroup.create(FAST.processes, FAST.sandbox_memory)
+    if cgroup is None:
+        pytest.skip("needs a writable cgroup")
+    command = cgroup.wrap(["/bin/sh", "-c", "sleep 1000 & sleep 1000 & wait"])
+    shell = subprocess.Popen(command, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while len(cgroup.pids()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        held = cgroup.pids()
+        assert len(held) >= 3
+        cgroup.remove()
+        assert not any(path.exists() for path in cgroup.paths)
+        assert shell.wait(5) == -9
+        assert [pid for pid in held if _running(pid)] == []
+    finally:
+        shell.kill()
+        cgroup.remove()

@@ -11,6 +11,7 @@ worker's own resource limits are all there is.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import shlex
@@ -28,8 +29,10 @@ def _writable(path: Path) -> bool:
     return (path / "cgroup.procs").exists() and os.access(path, os.W_OK)
 
 
+@functools.cache
 def _roots() -> dict[str, Path]:
-    """controller -> the writable hierarchy that holds it ("pids", "memory")."""
+    """controller -> the writable hierarchy that holds it ("pids", "memory"); looked up once
+    per grader process."""
     v1 = {name: V1_ROOT / name for name in ("pids", "memory") if _writable(V1_ROOT / name)}
     if v1:
         return v1
@@ -57,6 +60,7 @@ def sweep_stale(roots: frozenset[Path]) -> None:
                 SandboxCgroup([path]).remove()
 
 
+@functools.cache
 def _limit_files(root: Path, controller: str, unified: bool) -> dict[str, str]:
     if controller == "pids":
         return {"pids.max": "{processes}"}
@@ -88,10 +92,15 @@ class SandboxCgroup:
                     path.mkdir()
                     made.paths.append(path)
                 for file, value in _limit_files(root, controller, root == V2_ROOT).items():
-                    target = path / file
-                    if target.exists():
-                        target.write_text(value.format(processes=max_processes,
-                                                       memory=max_memory) + "\n")
+                    try:
+                        fd = os.open(path / file, os.O_WRONLY)
+                    except FileNotFoundError:
+                        continue  # a limit this kernel does not have
+                    try:
+                        os.write(fd, value.format(processes=max_processes,
+                                                  memory=max_memory).encode())
+                    finally:
+                        os.close(fd)
         except OSError:
             made.remove()
             return None
@@ -104,13 +113,24 @@ class SandboxCgroup:
         return ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *command]
 
     def pids(self) -> list[int]:
-        found: set[int] = set()
-        for path in self.paths:
-            try:
-                found.update(int(line) for line in (path / "cgroup.procs").read_text().split())
-            except (OSError, ValueError):
-                pass
-        return sorted(found)
+        """Every process of the sandbox. A process joins the hierarchies in the order of
+        ``paths`` before it starts any other (``wrap``, zygote.py), and none can leave one, so
+        the first lists them all."""
+        if not self.paths:
+            return []
+        try:
+            fd = os.open(self.paths[0] / "cgroup.procs", os.O_RDONLY)
+        except OSError:
+            return []
+        try:
+            listed = b""
+            while chunk := os.read(fd, 1 << 16):
+                listed += chunk
+        except OSError:
+            return []
+        finally:
+            os.close(fd)
+        return sorted(int(pid) for pid in listed.split())
 
     def kill(self) -> bool:
         """SIGKILL every process in the cgroup; False when there was none."""
@@ -136,12 +156,21 @@ class SandboxCgroup:
         return False
 
     def remove(self, wait_seconds: float = 5.0) -> None:
-        """End every process in the cgroup, then remove it."""
+        """End every process in the cgroup, then remove it.
+
+        The kernel refuses to remove a cgroup that holds a process (EBUSY), so removing is
+        tried first: a sandbox already ended costs no listing of its processes."""
         deadline = time.monotonic() + wait_seconds
-        while self.kill() and time.monotonic() < deadline:
+        left = list(self.paths)
+        while left:
+            for path in list(left):
+                try:
+                    path.rmdir()
+                except OSError as exc:
+                    if exc.errno == errno.EBUSY:
+                        continue  # it still holds a process
+                left.remove(path)  # removed, or gone, or not ours to remove
+            if not left or time.monotonic() >= deadline:
+                return  # what is still exiting then is removed by the next sweep
+            self.kill()
             time.sleep(0.001)  # processes killed a moment ago are still leaving
-        for path in self.paths:
-            try:
-                path.rmdir()
-            except OSError:
-                pass  # a process that is still exiting; the next sweep removes it

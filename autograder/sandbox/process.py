@@ -119,6 +119,7 @@ def _runs_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+@functools.cache  # a walk of PATH, for every sandbox made otherwise
 def isolation_available() -> str:
     if shutil.which("bwrap") and (not _runs_as_root() or os.access(SETPRIV, os.X_OK)):
         return "bubblewrap"
@@ -565,6 +566,9 @@ class Sandbox:
         """SIGKILL the worker's process group and every process of its cgroup, without
         waiting (the watchdog calls this while the grader's thread may be stuck)."""
         proc = self._proc
+        if isinstance(proc, ForkedWorker) and proc.whole_namespace:
+            proc.kill()  # its namespace holds every process of the cgroup
+            return
         if proc is not None and proc.pid is not None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -594,7 +598,8 @@ class Sandbox:
                 self._kill_processes()
             else:
                 break
-        if self._cgroup is not None:
+        if self._cgroup is not None and not (isinstance(self._proc, ForkedWorker)
+                                             and self._proc.whole_namespace):
             self._cgroup.kill()  # what was forked while the group was being killed
 
     def _discard_worker(self) -> None:
@@ -696,7 +701,7 @@ class Sandbox:
         try:
             try:
                 self._live_worker()
-                since = self._send({"op": "cases", "fn": name, "cases": cases},
+                since = self._send(wire.cases_request(name, cases),
                                    f"sending the cases of {name}()")
             except SandboxFailure as exc:
                 yield exc

@@ -5,10 +5,15 @@ costs most of a submission's grading time; the template (zygote.py) pays that on
 grader and forks every worker from it inside new namespaces of the worker's own, with the
 worker's own uid, tmpfs folders, cgroup, capabilities cleared and seccomp filter
 (zygote.py lists them). It is used only where it can hold every guarantee of the cold
-bubblewrap level: run as root, with a cgroup for each sandbox (it counts and ends the
-worker's processes: the grader knows no pid of them) and a runtime outside the sandbox's
-own folders. It checks itself once with a worker that must answer; anywhere it cannot, the
-cold start is used.
+bubblewrap level: run as root, with a cgroup for each sandbox (it caps and counts the
+sandbox's processes, and ends any left when the sandbox is removed) and a runtime outside
+the sandbox's own folders. It checks itself once with a worker that must answer; anywhere it
+cannot, the cold start is used.
+
+A sandbox is ended through a pidfd of its pid namespace's first process (ForkedWorker):
+one signal ends every process of the namespace, and the pidfd says when the last is gone,
+so closing a sandbox neither lists its cgroup again and again nor sleeps while its
+processes leave.
 """
 from __future__ import annotations
 
@@ -32,17 +37,53 @@ JOIN_SECONDS = 10.0
 
 
 class ForkedWorker:
-    """A worker forked by the template, seen through its status pipe: the namespace's first
-    process writes the worker's exit status there, and the pipe closes when the namespace
-    ends. The interface is the part of subprocess.Popen the sandbox uses."""
+    """A worker forked by the template, seen through its status pipe and a pidfd of its
+    namespace's first process: that process writes the worker's exit status to the pipe,
+    and exits once the worker has, which ends every process of the namespace. The interface
+    is the part of subprocess.Popen the sandbox uses, and ``kill``.
 
-    pid = None  # in a pid namespace of its own: the grader ends it through its cgroup
+    The pidfd is readable once the namespace's first process has fully exited, which the
+    kernel lets it do only after every other process of the namespace is gone: every
+    process of the sandbox's cgroup (all are started inside it), so a worker that has
+    ended leaves a cgroup that can be removed at once."""
 
-    def __init__(self, status_fd: int):
+    pid = None  # in a pid namespace of its own: the grader ends it through kill()
+
+    def __init__(self, status_fd: int, pidfd: int | None):
         self._fd: int | None = status_fd
+        self._pidfd = pidfd
+        # kill() then ends, and wait() waits for, every process of the sandbox
+        self.whole_namespace = pidfd is not None
+        self._pidfd_lock = threading.Lock()  # kill() comes from the watchdog's thread too
         os.set_blocking(status_fd, False)
         self._said = b""
+        self._status: int | None = None
         self.returncode: int | None = None
+
+    def kill(self) -> None:
+        """SIGKILL the namespace's first process, which ends all of it (the kernel does)."""
+        with self._pidfd_lock:
+            if self._pidfd is None:
+                return
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it has ended
+
+    def __del__(self) -> None:  # a worker given up on (process.END_SECONDS)
+        for fd in (self._fd, self._pidfd):
+            if fd is not None:
+                os.close(fd)
+
+    def _namespace_ended(self) -> bool:
+        with self._pidfd_lock:
+            if self._pidfd is None:
+                return True
+            if not select.select([self._pidfd], [], [], 0)[0]:
+                return False
+            os.close(self._pidfd)
+            self._pidfd = None
+            return True
 
     def poll(self) -> int | None:
         while self._fd is not None:
@@ -57,7 +98,9 @@ class ForkedWorker:
             self._fd = None
             said = self._said.strip()
             # no status: the namespace was ended from outside (the grader, or the kernel)
-            self.returncode = int(said) if said.lstrip(b"-").isdigit() else -signal.SIGKILL
+            self._status = int(said) if said.lstrip(b"-").isdigit() else -signal.SIGKILL
+        if self.returncode is None and self._namespace_ended():
+            self.returncode = self._status
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -66,7 +109,9 @@ class ForkedWorker:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise subprocess.TimeoutExpired("sandbox", timeout)
-            select.select([self._fd], [], [], left)
+            with self._pidfd_lock:
+                waited = [fd for fd in (self._fd, self._pidfd) if fd is not None]
+            select.select(waited[:1], [], [], left)
         return self.returncode
 
 
@@ -113,6 +158,7 @@ class Template:
         the child's own, read after the fork: it never passes through the template's memory,
         which every later sandbox is a copy of."""
         status_r, status_w = os.pipe()
+        pidfd = None
         channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         passed = [status_w, theirs.detach()]
         try:
@@ -123,17 +169,21 @@ class Template:
                 os.close(fd)
             passed = []
             channel.settimeout(JOIN_SECONDS)
-            if channel.recv(16) != wire.JOINED:  # b"": it failed to join, and has exited
+            said, pidfds, _, _ = socket.recv_fds(channel, 16, 1)
+            pidfd = pidfds[0] if pidfds else None
+            if said != wire.JOINED:  # b"": it failed to join, and has exited
                 raise OSError("the sandbox could not join its cgroup")
             channel.sendall(json.dumps(request).encode())
         except OSError:  # socket.timeout is a TimeoutError, hence an OSError
             os.close(status_r)
+            if pidfd is not None:
+                os.close(pidfd)
             raise
         finally:
             for fd in passed:
                 os.close(fd)
             channel.close()
-        return ForkedWorker(status_r)
+        return ForkedWorker(status_r, pidfd)
 
     def close(self) -> None:
         self._control.close()  # the zygote reads the end of its input and exits

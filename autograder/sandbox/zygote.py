@@ -8,26 +8,32 @@ interface, and dropping capabilities. It runs no learner code and holds nothing 
 submission. For each request on its control socket (the pipes, the cgroup files and a
 channel of the sandbox's own, as passed descriptors) it forks:
 
-1. a child that joins the submission's cgroups (every process it starts is then counted
-   and ended with it), says so on its channel, reads from it the limits, the sandbox's uid
-   and the seccomp filter (after the fork: no request ever lands in the template's memory,
-   which later sandboxes copy), and enters new mount, pid, network, IPC, UTS and cgroup
-   namespaces;
-2. the new pid namespace's first process, which mounts a fresh sized tmpfs on /sandbox,
-   /tmp and /dev/shm, a /proc of its own namespace and a /dev/pts instance of its own,
-   brings up its loopback interface, then becomes the sandbox's uid with
-   no capabilities (bounding set, inheritable and ambient ones too), sets no_new_privs and
+1. the first process of a new pid namespace (the template asks for one before each fork,
+   and goes back to its own after it), which joins the submission's cgroups (every
+   process it starts is then counted and ended with it), says so on its channel, reads
+   from it the limits, the sandbox's uid and the seccomp filter (after the fork: no
+   request ever lands in the template's memory, which later sandboxes copy), enters new
+   mount, network, IPC, UTS and cgroup namespaces, mounts a fresh sized tmpfs on
+   /sandbox, /tmp and /dev/shm, a /proc of its own namespace and a /dev/pts instance of
+   its own, brings up its loopback interface, then becomes the sandbox's uid with no
+   capabilities (bounding set, inheritable and ambient ones too), sets no_new_privs and
    loads the seccomp filter; it reaps orphans and, when the worker ends, writes the
    worker's wait status to the status pipe and exits, which ends every process of the
    namespace;
-3. the worker, forked from it with every restriction already in force, which lowers its
+2. the worker, forked from it with every restriction already in force, which lowers its
    resource limits and serves requests exactly as a freshly started worker.py would.
+
+Each fork copies the template's page tables and each exit frees them: two processes per
+sandbox, not three (a child that entered the pid namespace and forked its first process
+would be one more), and the template's objects are frozen out of the garbage collector,
+whose passes would otherwise write to, and so copy, every page that holds one.
 
 Nothing of one submission reaches the next: each worker is a fork of a template that has
 never run learner code, with its own namespaces, folders, uid and cgroup.
 """
 import ctypes
 import fcntl
+import gc
 import json
 import os
 import signal
@@ -48,6 +54,7 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 IFREQ = "16sH22x"  # struct ifreq: the interface's name, then its flags
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 MAX_REQUEST = 1 << 16
+OWN_PID_NAMESPACE = -1  # the template's, to go back to after each fork (main)
 SETUP_FAILED = 125  # exit status of a sandbox that could not be built
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -55,7 +62,20 @@ libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
                        ctypes.c_char_p]
 libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
 libc.unshare.argtypes = [ctypes.c_int]
+libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+
+
+def _bounding_set() -> list[int]:
+    """The capabilities in this process's bounding set."""
+    with open("/proc/self/status") as status:
+        mask = next(int(line.split()[1], 16) for line in status if line.startswith("CapBnd:"))
+    return [cap for cap in range(mask.bit_length()) if mask >> cap & 1]
+
+
+# bubblewrap cut the template's bounding set to the capabilities it keeps, and a bounding set
+# never grows back: a sandbox drops those few, not every capability there is
+BOUNDING = _bounding_set()
 
 
 class _SockFprog(ctypes.Structure):
@@ -75,8 +95,7 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 def _drop_privileges(uid: int, seccomp_program: bytes) -> None:
     """Become ``uid`` with no capability in any set, no new privileges, and the filter on."""
-    last_cap = int(open("/proc/sys/kernel/cap_last_cap").read())
-    for cap in range(last_cap + 1):
+    for cap in BOUNDING:
         _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping the bounding set")
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -152,25 +171,30 @@ def _reap(worker_pid: int, status_fd: int) -> None:
 
 
 def _sandbox(fds: list[int]) -> None:
-    """The child of the template for one submission; never returns. It tells the grader
-    when it is in the sandbox's cgroups, then reads the request on its own channel."""
+    """The first process of a new pid namespace, for one submission; never returns. It
+    tells the grader when it is in the sandbox's cgroups, then reads the request on its
+    own channel."""
     to_worker, from_worker, output, status, channel_fd, *cgroups = fds
     code, built = SETUP_FAILED, False
     try:
+        if os.getpid() != 1:  # never in the template's pid namespace, nor another's
+            raise OSError("not the first process of a pid namespace of its own")
         for procs in cgroups:  # "0": the writing process itself
             os.write(procs, b"0")
             os.close(procs)
         with socket.socket(fileno=channel_fd) as channel:
-            channel.sendall(wire.JOINED)
+            # with a pidfd of this process: the grader ends the whole namespace through it,
+            # and sees through it when every process of the namespace has ended
+            itself = os.pidfd_open(os.getpid())
+            socket.send_fds(channel, [wire.JOINED], [itself])
+            os.close(itself)
             message = channel.recv(MAX_REQUEST)
         if not message:
             return  # the grader gave up waiting
         request = json.loads(message)
         os.setsid()
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
-                            | CLONE_NEWUTS | CLONE_NEWCGROUP), "unshare")
-        if os.fork():
-            os._exit(0)  # the new pid namespace's first process is the child
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+                            | CLONE_NEWCGROUP), "unshare")
         _build(request)
         built = True
         worker_pid = os.fork()
@@ -195,10 +219,28 @@ def _sandbox(fds: list[int]) -> None:
         os._exit(code)
 
 
+def _fork_in_new_pid_namespace() -> int:
+    """os.fork(), the child the first process of a new pid namespace. The template stays in
+    its own: it asks the kernel for a new namespace for its next child only, and goes back
+    to its own right after, so no two sandboxes ever share one."""
+    _check(libc.unshare(CLONE_NEWPID), "unshare")
+    pid = os.fork()
+    if pid:
+        _check(libc.setns(OWN_PID_NAMESPACE, CLONE_NEWPID), "setns")
+    return pid
+
+
 def main(control_fd: int) -> None:
+    global OWN_PID_NAMESPACE
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    OWN_PID_NAMESPACE = os.open("/proc/self/ns/pid", os.O_RDONLY)
     control = socket.socket(fileno=control_fd)
+    # everything imported so far stays out of the collector's passes, in every fork, and
+    # the heap's free pages go back to the kernel: no fork copies, no exit frees them
+    gc.collect()
+    gc.freeze()
+    libc.malloc_trim(0)
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST, 16)
@@ -206,8 +248,10 @@ def main(control_fd: int) -> None:
             continue
         if not message:
             return  # the grader closed its end
-        if os.fork() == 0:
+        # a failure here ends the template (the grader then starts sandboxes cold)
+        if _fork_in_new_pid_namespace() == 0:
             control.close()
+            os.close(OWN_PID_NAMESPACE)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             _sandbox(fds)
         for fd in fds:
