@@ -8,6 +8,10 @@ SOURCE = ROOT / "source"
 RELEASE = ROOT / "assignments"
 SOLUTIONS = ROOT / "solutions"
 GRADEBOOK = ROOT / "gradebook.db"
+# What the grader computes once and reads back in later runs (the reference's traces). In
+# the organizer's build/ folder: no release, solution or Gradescope package holds it, and a
+# sandbox sees nothing of the course.
+GRADER_CACHE = ROOT / "build" / "grader-cache"
 
 
 def put_python_tools_on_path() -> None:

@@ -5,6 +5,11 @@ a batch's time); nbgrader's ``add_submission`` and attribute assignments are the
 and nbgrader's API reads both back."""
 from __future__ import annotations
 
+import importlib.metadata
+import shutil
+import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +20,8 @@ from autograder.gradebook import STATUS_COMMENT, GradebookWriter
 from autograder.kit.checks import Check
 from autograder.results import FunctionResult, GroupResult, SubmissionResult
 from autograder.suites import SUITES
+
+from .helpers import ROOT
 
 SUITE = SUITES["optimizers"]
 NOTEBOOK = Path(SUITE.notebook).stem
@@ -141,3 +148,135 @@ def test_the_writer_lists_who_submitted_an_assignment(tmp_path):
             "c", "batchnorm", SUITES["batchnorm"].notebook, "test"))
         assert writer.submitted(SUITE) == {"a", "b"}
         assert writer.submitted(SUITES["batchnorm"]) == {"c"}
+
+
+def nbgraders_structure(gb: Gradebook, suite) -> None:
+    """What ensure_assignment does, through nbgrader's update_or_create_* API."""
+    notebook = Path(suite.notebook).stem
+    gb.update_or_create_assignment(suite.assignment)
+    gb.update_or_create_notebook(notebook, suite.assignment)
+    for spec in suite.functions:
+        gb.update_or_create_solution_cell(spec.name, notebook, suite.assignment)
+        for group in spec.groups:
+            gb.update_or_create_grade_cell(group.grade_id(spec.name), notebook,
+                                           suite.assignment, max_score=group.points,
+                                           cell_type="code")
+
+
+def every_row(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted, with each row id (a random uuid) replaced by what the row
+    names: (table, name, type), so that two gradebooks made apart compare equal."""
+    with sqlite3.connect(path) as db:
+        tables = [t for t, in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        columns = {t: [c[1] for c in db.execute(f"PRAGMA table_info({t})")] for t in tables}
+        labels = {}
+        for table in tables:
+            if {"id", "name"} <= set(columns[table]):
+                kind = "type" if "type" in columns[table] else "NULL"
+                labels.update({row: (table, name, kind) for row, name, kind in db.execute(
+                    f"SELECT id, name, {kind} FROM {table}")})
+        return {table: sorted((tuple(labels.get(v, v) for v in row)
+                               for row in db.execute(f"SELECT * FROM {table}")), key=repr)
+                for table in tables}
+
+
+def structure_both_ways(tmp_path: Path, start: Path | None, suite) -> tuple[dict, dict]:
+    """The rows after ensure_assignment and after nbgrader's API, each on its own copy of the
+    gradebook ``start`` (or a new one)."""
+    ours, theirs = tmp_path / "ours.db", tmp_path / "nbgrader.db"
+    if start is not None:
+        shutil.copy(start, ours)
+        shutil.copy(start, theirs)
+    with GradebookWriter(f"sqlite:///{ours}") as writer:
+        writer.ensure_assignment(suite)
+    with Gradebook(f"sqlite:///{theirs}", course_id="lecture7") as gb:
+        nbgraders_structure(gb, suite)
+    return every_row(ours), every_row(theirs)
+
+
+@pytest.mark.parametrize("assignment", sorted(SUITES))
+def test_a_new_gradebook_gets_the_assignment_rows_nbgraders_api_makes(tmp_path, assignment):
+    suite = SUITES[assignment]
+    ours, theirs = structure_both_ways(tmp_path, None, suite)
+    assert ours == theirs
+    groups = sum(len(spec.groups) for spec in suite.functions)
+    assert len(ours["grade_cells"]) == groups and len(ours["solution_cells"]) == len(
+        suite.functions)
+    assert sorted(points for _, points, _ in ours["grade_cells"]) == sorted(
+        group.points for spec in suite.functions for group in spec.groups)
+
+
+@pytest.fixture(scope="module")
+def generated_gradebook(tmp_path_factory) -> Path:
+    """The gradebook `nbgrader generate_assignment optimizers` makes in a course directory:
+    the assignment, its notebook, and the grade, solution and source cells it read from the
+    source notebook."""
+    from .test_nbgrader_roundtrip import nbgrader
+
+    course = tmp_path_factory.mktemp("generated")
+    shutil.copytree(ROOT / "source" / SUITE.assignment, course / "source" / SUITE.assignment)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    nbgrader(course, "generate_assignment", SUITE.assignment, "--force")
+    return course / "gradebook.db"
+
+
+def test_cells_nbgrader_generate_assignment_made_are_kept_as_nbgraders_api_keeps_them(
+        tmp_path, generated_gradebook):
+    before = every_row(generated_gradebook)
+    ours, theirs = structure_both_ways(tmp_path, generated_gradebook, SUITE)
+    assert ours == theirs
+    assert len(before["source_cell"]) > 0 and ours["source_cell"] == before["source_cell"]
+    assert ours["grade_cells"] == before["grade_cells"]  # the suite's points are the notebook's
+
+
+def test_a_changed_max_score_and_a_missing_cell_are_written_as_nbgraders_api_writes_them(
+        tmp_path):
+    start = tmp_path / "start.db"
+    with GradebookWriter(f"sqlite:///{start}") as writer:
+        writer.ensure_assignment(SUITE)
+    spec = SUITE.functions[0]
+    changed = replace(spec.groups[0], points=spec.groups[0].points + 7)
+    suite = replace(SUITE, functions=(replace(spec, groups=(changed, *spec.groups[1:])),
+                                      *SUITE.functions[1:]))
+    with sqlite3.connect(start) as db:  # a cell the organizer removed by hand
+        removed = db.execute("SELECT id FROM base_cell WHERE name = ?",
+                             (spec.groups[-1].grade_id(spec.name),)).fetchone()[0]
+        db.execute("DELETE FROM grade_cells WHERE id = ?", (removed,))
+        db.execute("DELETE FROM base_cell WHERE id = ?", (removed,))
+    ours, theirs = structure_both_ways(tmp_path, start, suite)
+    assert ours == theirs
+    cell = ("base_cell", changed.grade_id(spec.name), "GradeCell")
+    assert (cell, changed.points, "code") in ours["grade_cells"]
+    assert ("base_cell", spec.groups[-1].grade_id(spec.name), "GradeCell") in [
+        row[0] for row in ours["grade_cells"]]
+
+
+def test_the_migration_head_read_from_the_scripts_is_alembics():
+    from autograder.gradebook import _alembic_api_head, _alembic_head
+
+    assert _alembic_head() == _alembic_api_head()
+    assert len(_alembic_head()) == 12
+
+
+def test_a_new_gradebook_is_stamped_with_alembics_head(tmp_path):
+    from autograder.gradebook import _alembic_api_head
+
+    path = tmp_path / "gb.db"
+    GradebookWriter(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (_alembic_api_head(),)]
+
+
+def test_the_gradebook_loads_without_nbgraders_jupyter_extensions_and_nbgrader_still_imports():
+    """A new process: autograder.gradebook skips nbgrader's __init__ (gradebook_api.py), and
+    what `release` imports of nbgrader afterwards imports as usual."""
+    code = ("import sys, autograder.gradebook; "
+            "print('nbgrader.server_extensions' in sys.modules); "
+            "from nbgrader.apps import NbGraderAPI; "
+            "from nbgrader.converters import GenerateAssignment, GenerateSolution; "
+            "import nbgrader; print(nbgrader.__version__)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", importlib.metadata.version("nbgrader")]
