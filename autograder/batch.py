@@ -3,39 +3,38 @@
     SUBMITTED/<student>/<assignment>/<notebook>.ipynb  ->  OUT/<student>/<assignment>/results.json
 
 Every student gets a results.json for every assignment with a suite, even when the notebook
-is missing or broken. Workers are threads: each one's heavy work runs in its own sandboxed
-process, and results are recorded from the calling thread, one submission at a time: the
-gradebook first, in one transaction, then results.json, written whole or not at all.
+is missing or broken. Submissions are graded in grading processes (pool.py), each learner's
+code in a sandbox of its own, and recorded by the batch's process, one submission at a time:
+the gradebook first, in one transaction, then results.json, written whole or not at all.
 
 A batch that was interrupted resumes: a submission whose results.json carries the same
 fingerprint (the notebook's bytes, the suite and the checks) and whose grades are in the
 gradebook is not graded again, unless ``force`` is set. Ctrl-C (KeyboardInterrupt) stops a
-batch within about a second: queued submissions are dropped, the learner processes of those
-being graded are killed and their results not recorded, and Interrupted says how many were.
+batch within a few seconds: queued submissions are dropped, the grading processes are ended
+(the learner processes of the submissions being graded with them) and those results not
+recorded, and Interrupted says how many were.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import signal
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .feedback import PAGE, feedback_page, write_index
-from .grading import grade_submission
+from .grading import grade_submission, prepare
 from .kit.checks import Check, safe_text
 from .reference import suite_fingerprint
 from .gradebook import GradebookWriter
 from .hidden_details import read_setting
 from .results import (MAX_TEXT_CHARS, STATUSES, FunctionResult, GroupResult, SubmissionResult,
                       results_text, write_atomically)
-from .sandbox.process import Limits, isolation_available, warm_sandboxes
+from .pool import GradingPool
+from .sandbox.process import Limits, isolation_available
 from .submission import Refused, read_submitted_file, released_cells
 from .suite import Suite
 
@@ -141,11 +140,20 @@ def grade_safely(job: Job, fingerprint: str, limits: Limits, isolation: str | No
         result.submitted = os.path.lexists(job.notebook)
         text = _results_text(result, fingerprint)
     except Exception as exc:  # a bug in the grader must not cost the other learners
-        result = _grader_failure(job, isolation, exc)
-        text = _results_text(result, fingerprint)
-    page = feedback_page(lambda: json.loads(text), f"{job.student}/{job.suite.assignment}",
+        return _failure_outcome(job, isolation, exc, fingerprint, hidden_from)
+    return result, text, _page(job, text, hidden_from)
+
+
+def _page(job: Job, text: str, hidden_from: datetime | None) -> str:
+    return feedback_page(lambda: json.loads(text), f"{job.student}/{job.suite.assignment}",
                          hidden_from)
-    return result, text, page
+
+
+def _failure_outcome(job: Job, isolation: str | None, exc: Exception, fingerprint: str,
+                     hidden_from: datetime | None = None) -> tuple[SubmissionResult, str, str]:
+    result = _grader_failure(job, isolation, exc)
+    text = _results_text(result, fingerprint)
+    return result, text, _page(job, text, hidden_from)
 
 
 def _grader_failure(job: Job, isolation: str | None, exc: Exception) -> SubmissionResult:
@@ -182,65 +190,47 @@ def grade_batch(submitted: Path, out: Path, suites: list[Suite], db_url: str,
                 progress: Callable[[SubmissionResult, int], None] | None = None,
                 students: list[str] | None = None,
                 force: bool = False) -> list[SubmissionResult]:
-    """Grade every job not yet recorded; returns the results graded in this run. Raises
-    Interrupted on Ctrl-C, once the submissions being graded have been stopped."""
+    """Grade every job not yet recorded, ``workers`` at a time, each in a grading process
+    (pool.py); returns the results graded in this run. Raises Interrupted on Ctrl-C, once
+    the submissions being graded have been stopped."""
     jobs = list(find_jobs(submitted, suites, students))
     workers = workers or os.cpu_count() or 1
-    results = []
-    with GradebookWriter(db_url) as gradebook, warm_sandboxes(), \
-            ThreadPoolExecutor(workers) as pool:
+    results, hidden_from = [], read_setting(out)
+    for suite in {job.suite.assignment: job.suite for job in jobs}.values():
+        prepare(suite)
+    with GradingPool(_grade_job, suites, limits, isolation, hidden_from, workers) as pool, \
+            GradebookWriter(db_url) as gradebook:
         recorded = {suite.assignment: gradebook.submitted(suite) for suite in suites}
         todo = [(job, job.fingerprint()) for job in jobs]
         todo = [(job, fingerprint) for job, fingerprint in todo if force
                 or recorded_fingerprint(job.results_path(out)) != fingerprint
                 or job.student not in recorded[job.suite.assignment]]
-        hidden_from = read_setting(out)
-        futures = {pool.submit(grade_safely, job, fingerprint, limits, isolation, hidden_from):
-                   job for job, fingerprint in todo}
+        graded = pool.results(
+            todo, key=lambda item: (item[0].suite.assignment, item[0].student,
+                                    item[0].notebook, item[1]),
+            failed=lambda item, why: _failure_outcome(item[0], isolation, RuntimeError(why),
+                                                      item[1], hidden_from))
         try:
-            for future in as_completed(futures):
-                job, (result, text, page) = futures[future], future.result()
-                gradebook.record(job.suite, result)
-                write_results(job.results_path(out), text, page)
-                results.append(result)
-                if progress:
-                    progress(result, len(todo))
+            for ready in graded:
+                gradebook.record_all([(job.suite, result) for (job, _), (result, _, _) in ready])
+                for (job, _), (result, text, page) in ready:
+                    write_results(job.results_path(out), text, page)
+                    results.append(result)
+                    if progress:
+                        progress(result, len(todo))
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_learner_processes(list(futures))
+            pool.stop()
             raise Interrupted(len(results), len(todo)) from None
     if jobs:
         write_index(out)
     return sorted(results, key=lambda r: (r.student, r.assignment))
 
 
-def _children() -> list[int]:
-    """The processes this process started (learner sandboxes, notebook parsers), each the
-    leader of its own session."""
-    me, found = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rpartition(")")[2].split()
-        except (OSError, ValueError):  # not a process, or one that just ended
-            continue
-        if entry.isdigit() and len(fields) > 1 and int(fields[1]) == me:
-            found.append(int(entry))
-    return found
-
-
-def stop_learner_processes(futures: list, seconds: float = 10.0) -> None:
-    """Kill the process groups this process started until no grading thread is left
-    running: a thread whose learner process died ends its submission at once (restarting
-    the process for the next function, which is killed in turn)."""
-    deadline = time.monotonic() + seconds
-    while not all(f.done() for f in futures) and time.monotonic() < deadline:
-        for pid in _children():
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.05)
+def _grade_job(suite: Suite, student: str, notebook: Path, fingerprint: str, limits: Limits,
+               isolation: str | None, hidden_from: datetime | None):
+    """grade_safely, as a grading process calls it."""
+    return grade_safely(Job(suite, student, notebook), fingerprint, limits, isolation,
+                        hidden_from)
 
 
 def recorded_scores(out: Path, submitted: Path, suites: list[Suite],

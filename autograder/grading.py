@@ -135,6 +135,13 @@ def _note_failed_dependencies(suite: Suite, result: SubmissionResult) -> None:
             result.functions[index] = replace(function, problem=note)
 
 
+def prepare(suite: Suite) -> None:
+    """The suite's reference and mistake traces made (or read from the grader's cache) now:
+    grading processes forked after this share them instead of each making its own."""
+    _with_columns(expected_traces(suite.assignment))
+    mistake_traces(suite.assignment)
+
+
 def grade_submission(suite: Suite, student: str, notebook: Path,
                      limits: Limits = Limits(), isolation: str | None = None) -> SubmissionResult:
     started = time.perf_counter()

@@ -242,7 +242,7 @@ def test_ctrl_c_stops_the_batch_at_once_says_how_to_resume_and_the_rerun_resumes
     while (len(list(out.glob("*/*/results.json"))) < 3 or not _children(grader.pid)) \
             and time.monotonic() < deadline:
         time.sleep(0.02)
-    learners = _children(grader.pid)  # sandboxes at work when Ctrl-C comes
+    learners = _children(grader.pid)  # grading processes at work when Ctrl-C comes
     assert learners
     grader.send_signal(signal.SIGINT)
     sent = time.monotonic()
@@ -254,7 +254,11 @@ def test_ctrl_c_stops_the_batch_at_once_says_how_to_resume_and_the_rerun_resumes
     message = [line for line in stderr.splitlines() if line.startswith("interrupted:")]
     assert len(message) == 1 and "run the same command again" in message[0]
     assert not any(_alive(pid) for pid in learners)
-    assert not list(Path("/tmp").glob(f"learner-{grader.pid}-*"))
+    assert not [path for pid in {grader.pid, *learners}
+                for path in Path("/tmp").glob(f"learner-{pid}-*")]
+    from autograder.sandbox.cgroup import PREFIX  # and no sandbox's cgroup is left behind
+    assert not [path for pid in {grader.pid, *learners} for pattern in ("*/", "")
+                for path in Path("/sys/fs/cgroup").glob(f"{pattern}{PREFIX}{pid}-*")]
     recorded = len(list(out.glob("*/*/results.json")))
     assert 3 <= recorded < total
     assert f"{recorded} of {total} submissions were recorded" in message[0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
-import threading
 from dataclasses import replace
 
 import numpy as np
@@ -86,7 +86,7 @@ def graded(tmp_path_factory):
     before = batch_module.grade_batch(root / "submitted", out, [SUITE], db, workers=1,
                                       students=["crashes"])
     real, real_render = batch_module.grade_submission, feedback.render_page
-    rendered_in = []
+    rendered_in = root / "rendered_in"  # a line per page: the pid of the process that drew it
 
     def grader(suite, student, notebook, *args):
         if student == "crashes":
@@ -95,7 +95,8 @@ def graded(tmp_path_factory):
         return forge(result) if student == "forged" else result
 
     def render(data):
-        rendered_in.append(threading.current_thread() is threading.main_thread())
+        with open(rendered_in, "a") as f:  # drawn in a grading process: a file reaches us
+            f.write(f"{os.getpid()}\n")
         return real_render(data)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -103,7 +104,7 @@ def graded(tmp_path_factory):
         patch.setattr(feedback, "render_page", render)
         results = batch_module.grade_batch(root / "submitted", out, [SUITE], db, workers=1,
                                            force=True)
-    return {r.student: r for r in results}, out, db, before, rendered_in
+    return {r.student: r for r in results}, out, db, before, rendered_in.read_text().split()
 
 
 def recorded(out, student) -> dict:
@@ -193,9 +194,9 @@ def test_a_grader_failure_is_graded_zero_in_results_gradebook_and_export(graded,
     assert float(rows["crashes"]["score"]) == 0
 
 
-def test_pages_are_drawn_in_the_worker_threads(graded):
+def test_pages_are_drawn_in_the_grading_processes_not_the_batchs(graded):
     _, _, _, _, rendered_in = graded
-    assert len(rendered_in) == 4 and not any(rendered_in)
+    assert len(rendered_in) == 4 and str(os.getpid()) not in rendered_in
 
 
 def test_the_feedback_command_redraws_the_same_bounded_pages(graded, tmp_path):

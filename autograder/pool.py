@@ -1,0 +1,163 @@
+"""Grading processes: a batch's submissions graded side by side on every core.
+
+The grader's own share of a submission (comparing traces, diagnosing, drawing the page) is
+Python; in threads of one process it queues for the interpreter's lock, which a batch held
+most of the time with two threads. Each grading process here is forked from the batch's
+process before it opens the gradebook or starts a thread, grades one submission at a time
+in sandboxes forked from a warm template of its own, and sends back the result, the text
+of its results.json and its page; the batch's process only records them.
+
+A grading process that dies (a bug of the grader's, or something killing it) costs no
+learner a grade: the submissions it may have been grading are graded again, each alone in
+a new process, and one that ends a process alone too is recorded as the grader's failure
+(graded again by the next run). Ctrl-C: the batch's process alone sees it (the grading
+processes ignore SIGINT); ``stop`` ends them with SIGTERM, which unwinds the submission
+being graded, so its sandbox is ended and removed, and they are killed if they linger.
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.util
+import os
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import EXTRA_QUEUED_CALLS, BrokenProcessPool
+from datetime import datetime
+from typing import Callable, Iterator, TypeVar
+
+from .sandbox.process import Limits, warm_sandboxes
+from .suite import Suite
+
+Item = TypeVar("Item")
+STOP_SECONDS = 10.0
+
+_state: dict = {}  # in a grading process: what every submission is graded with
+
+
+def _start(suites: list[Suite], limits: Limits, isolation: str | None,
+           hidden_from: datetime | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_stop)
+    warm = contextlib.ExitStack()
+    warm.enter_context(warm_sandboxes())
+    # multiprocessing ends its processes with os._exit: its finalizers run, atexit's do not
+    multiprocessing.util.Finalize(None, warm.close, exitpriority=10)
+    _state.update(suites={suite.assignment: suite for suite in suites}, limits=limits,
+                  isolation=isolation, hidden_from=hidden_from, grading=False, warm=warm)
+
+
+def _on_stop(signum, frame) -> None:
+    if not _state.get("grading"):
+        _end(0)
+    raise KeyboardInterrupt  # unwinds the sandbox: its processes and cgroup are ended
+
+
+def _end(status: int) -> None:
+    """Exit now, the warm template ended and its folder removed."""
+    _state["warm"].close()
+    os._exit(status)
+
+
+def _grade(grade: Callable, assignment: str, *args):
+    _state["grading"] = True
+    try:
+        return grade(_state["suites"][assignment], *args, _state["limits"],
+                     _state["isolation"], _state["hidden_from"])
+    except KeyboardInterrupt:
+        _end(130)
+    finally:
+        _state["grading"] = False
+
+
+class GradingPool:
+    """``processes`` grading processes; ``results`` yields the items with what ``grade``
+    returned for them, as they are done: all those done at once together."""
+
+    def __init__(self, grade: Callable, suites: list[Suite], limits: Limits,
+                 isolation: str | None, hidden_from: datetime | None, processes: int):
+        self.grade, self.processes = grade, max(1, processes)
+        self._setup = (suites, limits, isolation, hidden_from)
+        # forked now, before the batch opens the gradebook or starts a thread
+        self._pool, self._width = self._new_pool(self.processes), self.processes
+
+    def _new_pool(self, processes: int) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(processes, multiprocessing.get_context("fork"),
+                                   initializer=_start, initargs=self._setup)
+        pool.submit(int)  # forks them all now: they start their templates meanwhile
+        return pool
+
+    def results(self, items: list[Item], key: Callable[[Item], tuple],
+                failed: Callable[[Item, str], object]
+                ) -> Iterator[list[tuple[Item, object]]]:
+        """Lists of (item, grade(suite, *key(item)[1:], limits, isolation, hidden_from)), each
+        item once, as they are done, ``key(item)[0]`` naming the suite's assignment;
+        ``failed(item, why)`` stands for the result of an item the grader could not grade."""
+        todo, suspects = list(items), []
+        while todo or suspects:
+            width = self.processes if todo else 1
+            given = todo or [suspects.pop(0)]  # one at a time: a death then names its cause
+            if self._pool is None or self._width != width:
+                self.close()
+                self._pool, self._width = self._new_pool(width), width
+            cut = yield from self._round(given, key, failed)
+            if not cut:  # all given were graded (todo, or else one suspect while todo is empty)
+                todo = []
+                continue
+            self.close()  # a process died: the pool is broken
+            if width == 1:
+                yield [(cut[0], failed(cut[0], "its grading process ended while grading it, "
+                                               "alone, after it had ended one with others"))]
+                continue
+            # the pool takes items in order: those it may have been grading come first
+            in_flight = width + EXTRA_QUEUED_CALLS
+            suspects, todo = suspects + cut[:in_flight], cut[in_flight:]
+
+    def _round(self, given: list[Item], key, failed) -> Iterator[list[tuple[Item, object]]]:
+        """Grade ``given`` on the pool; returns the items left ungraded when one of its
+        processes died, in the order they were given."""
+        futures = {self._pool.submit(_grade, self.grade, *key(item)): item for item in given}
+        cut, pending = [], set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            ready = []
+            for future in done:
+                item = futures[future]
+                try:
+                    ready.append((item, future.result()))
+                except BrokenProcessPool:
+                    cut.append(item)
+                except Exception as exc:  # e.g. a result that could not be sent back
+                    ready.append((item, failed(item, f"{type(exc).__name__}: {exc}")))
+            if ready:
+                yield ready
+        order = list(futures.values())
+        return sorted(cut, key=order.index)
+
+    def stop(self) -> None:
+        """End the grading processes (Ctrl-C): queued submissions are dropped, those being
+        graded are unwound, and processes still there after STOP_SECONDS are killed."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        children = multiprocessing.active_children()
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        for child in children:
+            child.join(max(0.0, deadline - time.monotonic()))
+            if child.is_alive():
+                child.kill()
+                child.join(1)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> "GradingPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
