@@ -327,7 +327,7 @@ def test_a_reply_that_came_in_time_counts_though_the_grader_looked_late(level, m
 
 
 @pytest.mark.skipif("bubblewrap" not in LEVELS, reason="bubblewrap is not installed")
-def test_under_bubblewrap_no_user_namespace_can_be_made_and_no_pipe_held_by_splice():
+def test_under_bubblewrap_no_user_namespace_no_pipe_held_by_splice_no_kernel_key():
     from autograder.sandbox import seccomp
 
     if seccomp.program() is None:
@@ -347,15 +347,18 @@ def probe():
     except OSError as exc:
         spliced = exc.errno
     shutil.copyfile("/worker/wire.py", "copy.py")  # falls back from sendfile to plain copying
+    add_key = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
+    key = libc.syscall(add_key, b"user", b"left-behind", b"data", 4, -3)  # session keyring
     return unshared, ctypes.get_errno(), tool.returncode, forked.stdout, spliced, \
-        os.path.getsize("copy.py")
+        os.path.getsize("copy.py"), (key, ctypes.get_errno())
 """
     with sandbox({"probe": probe}, "bubblewrap") as box:
         box.start()
-        unshared, error, tool, forked, spliced, copied = box.call("probe")
+        unshared, error, tool, forked, spliced, copied, key = box.call("probe")
     assert (unshared, error) == (-1, 1)  # EPERM
     assert tool != 0
     assert spliced == 1  # EPERM: no moving data into a pipe inside the kernel
+    assert key == (-1, 1)  # EPERM: no key left in the kernel's store, which outlives us
     assert forked == "child\n" and copied > 0  # processes and copies are made as usual
 
 
@@ -793,3 +796,25 @@ def test_removing_a_cgroup_that_holds_processes_ends_them_first():
     finally:
         shell.kill()
         cgroup.remove()
+
+
+@pytest.mark.skipif(not ROOT_BWRAP, reason="needs root and bubblewrap")
+def test_a_template_killed_while_its_sandbox_works_is_the_graders_failure_not_the_learners():
+    """Every sandbox dies with its template: no verdict may blame the learner for that."""
+    import signal
+
+    from autograder.sandbox.process import TemplateEnded
+
+    slow = "import time\ndef slow():\n    time.sleep(5)\n    return 1\n"
+    with process_module.warm_sandboxes():
+        template = process_module._Warm.template
+        if template is None:
+            pytest.skip("the warm template needs a cgroup and a runtime outside /tmp")
+        with sandbox({"slow": slow}, "bubblewrap") as box:
+            box.start()
+            zygote = next(pid for pid in _descendants(template._proc.pid)
+                          if b"zygote.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                          and os.stat(f"/proc/{pid}").st_uid == 0)  # root: not a sandbox
+            threading.Timer(0.5, os.kill, (zygote, signal.SIGKILL)).start()
+            with pytest.raises(TemplateEnded, match="template ended"):
+                box.call("slow")

@@ -111,6 +111,12 @@ class SandboxTimeout(SandboxFailure):
     """A request ran past its own deadline (not the submission's)."""
 
 
+class TemplateEnded(RuntimeError):
+    """The warm template ended while a sandbox forked from it worked (killed from outside):
+    every sandbox inside it ended with it. The grader's failure, not the learner's: the
+    submission is graded again by the next run."""
+
+
 class CaseFailed(Exception):
     """The learner's function raised or returned something unusable while driven by a case."""
 
@@ -855,6 +861,9 @@ class Sandbox:
             code = self._proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return f"the learner's code closed the connection to the grader during {what}"
+        if isinstance(self._proc, ForkedWorker) and not self._proc.said and \
+                self._template is not None and self._template.ended(0.5):
+            raise TemplateEnded(f"the sandbox template ended during {what}")
         if self._cgroup is not None and self._cgroup.oom_killed():
             return (f"the learner's process was killed for using more than "
                     f"{self.limits.sandbox_memory / 2**30:.1f} GiB of memory (files in /tmp "

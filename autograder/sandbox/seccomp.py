@@ -1,5 +1,5 @@
-"""A seccomp filter that keeps learner code from making user namespaces and from moving data
-into pipes inside the kernel (see PIPE_MOVERS).
+"""A seccomp filter that keeps learner code from making user namespaces, from moving data
+into pipes inside the kernel (see PIPE_MOVERS) and from the kernel's key store (KEY_CALLS).
 
 Inside a user namespace of its own, a process holds every capability over that namespace:
 it can mount file systems and reach kernel code that an unprivileged process never could,
@@ -28,6 +28,9 @@ CLONE_NEWUSER = 0x10000000
 # exercise needs them; io_uring can issue the same operations.
 PIPE_MOVERS = ("splice", "tee", "vmsplice", "sendfile", "io_uring_setup", "io_uring_enter",
                "io_uring_register")
+# The kernel's key store: keys are kept per uid and outlive the sandbox (each submission
+# could leave kilobytes of kernel memory behind on a long-running grader). No exercise needs it.
+KEY_CALLS = ("add_key", "request_key", "keyctl")
 SCMP_ACT_ALLOW = 0x7FFF0000
 SCMP_CMP_MASKED_EQ = 7
 
@@ -70,7 +73,7 @@ def program() -> bytes | None:
         refused = _errno_action(errno.EPERM)
         rules = [("unshare", refused, new_user), ("clone", refused, new_user),
                  ("clone3", _errno_action(errno.ENOSYS), None)]
-        rules += [(name, refused, None) for name in PIPE_MOVERS]
+        rules += [(name, refused, None) for name in PIPE_MOVERS + KEY_CALLS]
         for name, action, compare in rules:
             number = lib.seccomp_syscall_resolve_name(name.encode())
             if number < 0:

@@ -57,6 +57,7 @@ class ForkedWorker:
         self._pidfd_lock = threading.Lock()  # kill() comes from the watchdog's thread too
         os.set_blocking(status_fd, False)
         self._said = b""
+        self.said = False  # whether the namespace's first process wrote the worker's status
         self._status: int | None = None
         self.returncode: int | None = None
 
@@ -98,7 +99,8 @@ class ForkedWorker:
             self._fd = None
             said = self._said.strip()
             # no status: the namespace was ended from outside (the grader, or the kernel)
-            self._status = int(said) if said.lstrip(b"-").isdigit() else -signal.SIGKILL
+            self.said = said.lstrip(b"-").isdigit()
+            self._status = int(said) if self.said else -signal.SIGKILL
         if self.returncode is None and self._namespace_ended():
             self.returncode = self._status
         return self.returncode
@@ -148,6 +150,10 @@ class Template:
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def ended(self, seconds: float) -> bool:
+        """Whether the template has ended, waiting at most ``seconds`` for it to."""
+        return self._ended.wait(seconds)
 
     def spawn(self, pipes: tuple[int, int, int], request: dict,
               cgroup: SandboxCgroup) -> ForkedWorker:
