@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -37,6 +38,10 @@ def score_table(rows: list[tuple[str, str, float, float, str]]) -> str:
         lines.append("  ".join([student.ljust(width)] + [cells.get((student, a), "-").rjust(14)
                                                         for a in assignments]))
     return "\n".join(lines)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def cmd_grade(args) -> int:
@@ -72,6 +77,9 @@ def cmd_grade(args) -> int:
 
     limits = Limits(call_seconds=args.timeout, submission_seconds=args.submission_timeout,
                     memory_bytes=args.memory_mb * 2**20)
+    # a stop asked by SIGTERM (systemd, timeout, a CI job cancelled) is a Ctrl-C: the grading
+    # processes and their sandboxes are ended, what was recorded is kept
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         results = grade_batch(submitted, Path(args.out), suites, db_url, workers=args.workers,
                               limits=limits, isolation=args.isolation, progress=progress,

@@ -12,34 +12,48 @@ learner a grade: the submissions it may have been grading are graded again, each
 a new process, and one that ends a process alone too is recorded as the grader's failure
 (graded again by the next run). Ctrl-C: the batch's process alone sees it (the grading
 processes ignore SIGINT); ``stop`` ends them with SIGTERM, which unwinds the submission
-being graded, so its sandbox is ended and removed, and they are killed if they linger.
+being graded, so its sandbox is ended and removed, and they are killed if they linger. When
+the batch's process is killed, the kernel kills them. (The pool must live in the thread that
+made it: the kernel sends that signal when the thread ends.)
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
 import signal
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import EXTRA_QUEUED_CALLS, BrokenProcessPool
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from .sandbox.process import Limits, warm_sandboxes
+from .sandbox.process import SCRATCH_PREFIX, Limits, warm_sandboxes
 from .suite import Suite
 
 Item = TypeVar("Item")
 STOP_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
 
 _state: dict = {}  # in a grading process: what every submission is graded with
 
 
-def _start(suites: list[Suite], limits: Limits, isolation: str | None,
+def _start(parent: int, suites: list[Suite], limits: Limits, isolation: str | None,
            hidden_from: datetime | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_stop)
+    # killed with the batch's process when that is killed (Ctrl-C and SIGTERM stop them in
+    # order): else it would grade on for no one, its template holding root's capabilities.
+    # Its template and sandboxes die with it; the next grader removes their folders and
+    # cgroups. Not SIGTERM: sending a result to a batch that is gone can block for good.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(0)
     warm = contextlib.ExitStack()
     warm.enter_context(warm_sandboxes())
     # multiprocessing ends its processes with os._exit: its finalizers run, atexit's do not
@@ -49,14 +63,19 @@ def _start(suites: list[Suite], limits: Limits, isolation: str | None,
 
 
 def _on_stop(signum, frame) -> None:
-    if not _state.get("grading"):
-        _end(0)
-    raise KeyboardInterrupt  # unwinds the sandbox: its processes and cgroup are ended
+    """SIGTERM: unwind, never clean up here (the handler may run while a lock that the
+    cleanup takes is held). Grading, the submission's sandbox is ended as the stack unwinds
+    (then _grade ends the process); between submissions, SystemExit ends the process and its
+    finalizer ends the template."""
+    raise KeyboardInterrupt if _state.get("grading") else SystemExit(0)
 
 
 def _end(status: int) -> None:
-    """Exit now, the warm template ended and its folder removed."""
-    _state["warm"].close()
+    """Exit now, the warm template ended and this process's scratch folders removed."""
+    if "warm" in _state:
+        _state["warm"].close()
+    for scratch in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{os.getpid()}-*"):
+        shutil.rmtree(scratch, ignore_errors=True)  # a sandbox cut short while being made
     os._exit(status)
 
 
@@ -78,7 +97,7 @@ class GradingPool:
     def __init__(self, grade: Callable, suites: list[Suite], limits: Limits,
                  isolation: str | None, hidden_from: datetime | None, processes: int):
         self.grade, self.processes = grade, max(1, processes)
-        self._setup = (suites, limits, isolation, hidden_from)
+        self._setup = (os.getpid(), suites, limits, isolation, hidden_from)
         # forked now, before the batch opens the gradebook or starts a thread
         self._pool, self._width = self._new_pool(self.processes), self.processes
 

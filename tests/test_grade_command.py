@@ -177,12 +177,23 @@ def test_a_killed_batch_resumes_without_regrading_what_was_recorded(tmp_path):
     deadline = time.monotonic() + 120
     while len(list(out.glob("*/*/results.json"))) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
+    grading = _children(grader.pid)
     grader.send_signal(signal.SIGKILL)
     grader.wait()
+    # its grading processes are killed with it, their sandboxes and warm templates too
+    given_up = time.monotonic() + 5
+    while any(map(_alive, grading)) and time.monotonic() < given_up:
+        time.sleep(0.05)
+    assert grading and not any(map(_alive, grading))
     recorded = len(list(out.glob("*/*/results.json")))
     assert 5 <= recorded < total
     assert not list(out.glob("*/*/*.partial"))
     assert grade(submitted, out, db) == total - recorded
+    # what the killed processes left, the next run removed
+    from autograder.sandbox.cgroup import PREFIX
+    assert not [path for pid in grading for path in Path("/tmp").glob(f"learner-{pid}-*")]
+    assert not [path for pid in grading for pattern in ("*/", "")
+                for path in Path("/sys/fs/cgroup").glob(f"{pattern}{PREFIX}{pid}-*")]
     with Gradebook(db) as gradebook:
         assert len(gradebook.submission_dicts("optimizers")) == 2 * len(STUDENTS)
 

@@ -47,7 +47,13 @@ def owner_gone(name: str, prefix: str) -> bool:
     """Whether the grader whose pid follows ``prefix`` in ``name`` ("<prefix><pid>-...")
     has ended: what it left behind is stale."""
     owner = name[len(prefix):].split("-")[0]
-    return owner.isdigit() and not Path(f"/proc/{owner}").exists()
+    if not owner.isdigit():
+        return False
+    try:
+        state = Path(f"/proc/{owner}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")  # a killed grader whose parent has not reaped it is gone too
 
 
 @functools.cache
