@@ -26,6 +26,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import EXTRA_QUEUED_CALLS, BrokenProcessPool
@@ -33,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from .sandbox.process import SCRATCH_PREFIX, Limits, warm_sandboxes
+from .sandbox.process import SCRATCH_PREFIX, Limits, _Warm, warm_sandboxes
 from .suite import Suite
 
 Item = TypeVar("Item")
@@ -63,16 +64,27 @@ def _start(parent: int, suites: list[Suite], limits: Limits, isolation: str | No
 
 
 def _on_stop(signum, frame) -> None:
-    """SIGTERM: unwind, never clean up here (the handler may run while a lock that the
-    cleanup takes is held). Grading, the submission's sandbox is ended as the stack unwinds
-    (then _grade ends the process); between submissions, SystemExit ends the process and its
-    finalizer ends the template."""
-    raise KeyboardInterrupt if _state.get("grading") else SystemExit(0)
+    """SIGTERM. Grading: unwind, so the submission's sandbox is ended as the stack unwinds
+    (then _grade ends the process). Otherwise exit at once: the process may be sending a
+    result no one will read, or starting its template under a lock a cleanup would take.
+    Once: a second SIGTERM (the pool's own shutdown sends one too) must not cut the first's
+    cleanup short."""
+    if _state.get("stopping"):
+        return
+    _state["stopping"] = True
+    if _state.get("grading"):
+        raise KeyboardInterrupt
+    template = _Warm.template  # read without its lock: the handler may interrupt its holder
+    if template is not None and template._proc is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(template._proc.pid, signal.SIGKILL)  # its sandboxes end with it
+    _end(0, clean=False)
 
 
-def _end(status: int) -> None:
-    """Exit now, the warm template ended and this process's scratch folders removed."""
-    if "warm" in _state:
+def _end(status: int, clean: bool = True) -> None:
+    """Exit now, the warm template ended (``clean``) and this process's scratch folders
+    removed."""
+    if clean and "warm" in _state:
         _state["warm"].close()
     for scratch in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{os.getpid()}-*"):
         shutil.rmtree(scratch, ignore_errors=True)  # a sandbox cut short while being made
@@ -156,19 +168,29 @@ class GradingPool:
 
     def stop(self) -> None:
         """End the grading processes (Ctrl-C): queued submissions are dropped, those being
-        graded are unwound, and processes still there after STOP_SECONDS are killed."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        children = multiprocessing.active_children()
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_SECONDS
-        for child in children:
-            child.join(max(0.0, deadline - time.monotonic()))
-            if child.is_alive():
-                child.kill()
-                child.join(1)
+        graded are unwound, and processes still there after STOP_SECONDS are killed. A second
+        Ctrl-C meanwhile is ignored: cutting this short would leave a process waiting for
+        ever to send a result no one reads."""
+        ignoring = threading.current_thread() is threading.main_thread()
+        if ignoring:
+            before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None  # closing it would wait for what this ends
+            children = multiprocessing.active_children()
+            for child in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_SECONDS
+            for child in children:
+                child.join(max(0.0, deadline - time.monotonic()))
+                if child.is_alive():
+                    child.kill()
+                    child.join(1)
+        finally:
+            if ignoring:
+                signal.signal(signal.SIGINT, before)
 
     def close(self) -> None:
         if self._pool is not None:
