@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from .sandbox.process import SCRATCH_PREFIX, Limits, _Warm, warm_sandboxes
+from .sandbox.process import SCRATCH_PREFIX, Limits, kill_template, warm_sandboxes
 from .suite import Suite
 
 Item = TypeVar("Item")
@@ -74,10 +74,7 @@ def _on_stop(signum, frame) -> None:
     _state["stopping"] = True
     if _state.get("grading"):
         raise KeyboardInterrupt
-    template = _Warm.template  # read without its lock: the handler may interrupt its holder
-    if template is not None and template._proc is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(template._proc.pid, signal.SIGKILL)  # its sandboxes end with it
+    kill_template()
     _end(0, clean=False)
 
 

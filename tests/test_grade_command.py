@@ -247,7 +247,7 @@ def test_ctrl_c_stops_the_batch_at_once_says_how_to_resume_and_the_rerun_resumes
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'gb.db'}"
     total = 2 * len(STUDENTS) * len(SUITES)
     grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(submitted),
-                               "--out", str(out), "--db", db, "--workers", "2"],
+                               "--out", str(out), "--db", db, "--workers", "3"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while (len(list(out.glob("*/*/results.json"))) < 3 or not _children(grader.pid)) \

@@ -279,6 +279,14 @@ def release_template() -> None:
             _Warm.template = None
 
 
+def kill_template() -> None:
+    """End the warm template at once, with every sandbox forked from it, without taking its
+    lock: for a signal handler, which may have interrupted the lock's holder."""
+    template = _Warm.template
+    if template is not None:
+        template.kill()
+
+
 @contextlib.contextmanager
 def warm_sandboxes() -> Iterator[None]:
     """Sandboxes made inside are forked from the warm template, kept running until the
