@@ -1150,3 +1150,11 @@ def test_a_server_db_from_before_superseded_uploads_is_upgraded_with_its_rows(tm
     store = Store(tmp_path / "server.db")
     newer = store.enqueue(store.member("ann"), "optimizers", Path("y"), 1, interval=0)
     assert [(a.id, a.state) for a in store.attempts()] == [(1, "superseded"), (newer, "queued")]
+
+
+def test_a_token_never_starts_with_a_dash_which_a_command_line_reads_as_an_option(monkeypatch):
+    from autograder.server import members
+
+    drawn = iter(["-KKBLx4Lg0Cf3xiVfBkzwaPCrh9Y3BSty9cxN0A", "-Q2", "KKBLx4Lg0Cf3x"])
+    monkeypatch.setattr(members.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert members.new_token() == "KKBLx4Lg0Cf3x"

@@ -21,7 +21,11 @@ class MemberError(ValueError):
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """A random token that does not start with "-": a command line would read that one as an
+    option (``submit.py --token -Xy...``)."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def link(base_url: str, token: str) -> str:
