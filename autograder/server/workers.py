@@ -100,12 +100,14 @@ def grade_one(store: Store, config: ServerConfig, gradebook: GradebookWriter,
                      (time.monotonic() - started) / limits.submission_seconds)
 
 
-def run_worker(config: ServerConfig) -> None:
-    """A worker's life: grade queued jobs until the server ends."""
+def run_worker(config: ServerConfig, parent: int) -> None:
+    """A worker's life: grade queued jobs until the server (pid ``parent``) ends.
+
+    The server's pid is given, not read here: a server that died before this line would
+    leave ``os.getppid()`` reading 1, and the worker grading on for no one."""
     _end_with_parent()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which ends us
-    parent = os.getppid()
     store = Store(config.store_path)
     # one warm template per worker, kept for its life: a sandbox forks from it in ~10 ms
     with GradebookWriter(config.db_url) as gradebook, warm_sandboxes():
@@ -135,7 +137,7 @@ class WorkerPool:
         self._watcher = threading.Thread(target=self._watch, name="worker-pool", daemon=True)
 
     def _spawn(self):
-        worker = self._context.Process(target=run_worker, args=(self.config,),
+        worker = self._context.Process(target=run_worker, args=(self.config, os.getpid()),
                                        name="autograder-worker", daemon=True)
         worker.start()
         return worker
