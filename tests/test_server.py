@@ -1158,3 +1158,24 @@ def test_a_token_never_starts_with_a_dash_which_a_command_line_reads_as_an_optio
     drawn = iter(["-KKBLx4Lg0Cf3xiVfBkzwaPCrh9Y3BSty9cxN0A", "-Q2", "KKBLx4Lg0Cf3x"])
     monkeypatch.setattr(members.secrets, "token_urlsafe", lambda n: next(drawn))
     assert members.new_token() == "KKBLx4Lg0Cf3x"
+
+
+def test_a_worker_whose_server_is_already_gone_ends_at_once(tmp_path):
+    """A worker started as its server dies must not read pid 1 as its server and grade on."""
+    import multiprocessing
+
+    from autograder.server.config import ServerConfig
+    from autograder.server.workers import run_worker
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that is no process's now: the server, dead before the worker starts
+    config = ServerConfig(data=tmp_path)
+    Store(config.store_path)
+    worker = multiprocessing.get_context("spawn").Process(target=run_worker,
+                                                          args=(config, gone.pid))
+    worker.start()
+    worker.join(60)
+    alive = worker.is_alive()
+    if alive:
+        worker.kill()
+    assert not alive and worker.exitcode == 0
