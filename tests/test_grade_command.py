@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -189,11 +190,7 @@ def test_a_killed_batch_resumes_without_regrading_what_was_recorded(tmp_path):
     assert 5 <= recorded < total
     assert not list(out.glob("*/*/*.partial"))
     assert grade(submitted, out, db) == total - recorded
-    # what the killed processes left, the next run removed
-    from autograder.sandbox.cgroup import PREFIX
-    assert not [path for pid in grading for path in Path("/tmp").glob(f"learner-{pid}-*")]
-    assert not [path for pid in grading for pattern in ("*/", "")
-                for path in Path("/sys/fs/cgroup").glob(f"{pattern}{PREFIX}{pid}-*")]
+    assert not _left_behind(grading)  # what the killed processes left, the next run removed
     with Gradebook(db) as gradebook:
         assert len(gradebook.submission_dicts("optimizers")) == 2 * len(STUDENTS)
 
@@ -234,6 +231,17 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _left_behind(pids) -> list[Path]:
+    """The scratch folders and sandbox cgroups that the processes ``pids`` made and left."""
+    from autograder.sandbox.cgroup import PREFIX
+    from autograder.sandbox.process import SCRATCH_PREFIX
+
+    return [path for pid in pids for path in
+            [*Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{pid}-*"),
+             *Path("/sys/fs/cgroup").glob(f"*/{PREFIX}{pid}-*"),  # cgroup v1's hierarchies
+             *Path("/sys/fs/cgroup").glob(f"{PREFIX}{pid}-*")]]  # the unified one
+
+
 def _alive(pid: int) -> bool:
     try:
         state = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0]
@@ -265,11 +273,7 @@ def test_ctrl_c_stops_the_batch_at_once_says_how_to_resume_and_the_rerun_resumes
     message = [line for line in stderr.splitlines() if line.startswith("interrupted:")]
     assert len(message) == 1 and "run the same command again" in message[0]
     assert not any(_alive(pid) for pid in learners)
-    assert not [path for pid in {grader.pid, *learners}
-                for path in Path("/tmp").glob(f"learner-{pid}-*")]
-    from autograder.sandbox.cgroup import PREFIX  # and no sandbox's cgroup is left behind
-    assert not [path for pid in {grader.pid, *learners} for pattern in ("*/", "")
-                for path in Path("/sys/fs/cgroup").glob(f"{pattern}{PREFIX}{pid}-*")]
+    assert not _left_behind({grader.pid, *learners})
     recorded = len(list(out.glob("*/*/results.json")))
     assert 3 <= recorded < total
     assert f"{recorded} of {total} submissions were recorded" in message[0]
