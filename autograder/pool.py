@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
+from .sandbox.cgroup import remove_owned
 from .sandbox.process import SCRATCH_PREFIX, Limits, kill_template, warm_sandboxes
 from .suite import Suite
 
@@ -79,12 +80,14 @@ def _on_stop(signum, frame) -> None:
 
 
 def _end(status: int, clean: bool = True) -> None:
-    """Exit now, the warm template ended (``clean``) and this process's scratch folders
-    removed."""
+    """Exit now, the warm template ended (``clean``) and this process's scratch folders and
+    cgroups removed."""
     if clean and "warm" in _state:
         _state["warm"].close()
+    # what a sandbox cut short while being made could not remove itself
     for scratch in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{os.getpid()}-*"):
-        shutil.rmtree(scratch, ignore_errors=True)  # a sandbox cut short while being made
+        shutil.rmtree(scratch, ignore_errors=True)
+    remove_owned(os.getpid())
     os._exit(status)
 
 

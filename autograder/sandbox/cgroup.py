@@ -60,9 +60,19 @@ def owner_gone(name: str, prefix: str) -> bool:
 def sweep_stale(roots: frozenset[Path]) -> None:
     """Remove the cgroups of graders that were killed, and end what still runs in them;
     once per grader process."""
+    _remove(roots, f"{PREFIX}*", lambda path: owner_gone(path.name, PREFIX))
+
+
+def remove_owned(owner: int) -> None:
+    """Remove the cgroups process ``owner`` made, and end what still runs in them: for a
+    grader stopped while a sandbox was being made, before it could remove its own."""
+    _remove(frozenset(_roots().values()), f"{PREFIX}{owner}-*", lambda path: True)
+
+
+def _remove(roots: frozenset[Path], pattern: str, stale) -> None:
     for root in roots:
-        for path in root.glob(f"{PREFIX}*"):
-            if owner_gone(path.name, PREFIX):
+        for path in root.glob(pattern):
+            if stale(path):
                 SandboxCgroup([path]).remove()
 
 
